@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# Apache License 2.0 (see LICENSE)
+"""Live reads from the Kubernetes API for the read-only modules.
+
+This is the only module_utils file that does I/O. It wraps the official
+Python client and turns every API failure into a KubeError carrying one clear
+sentence, so the modules can hand it to fail_json without a traceback.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+try:
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.client.rest import ApiException
+    from kubernetes.stream import stream as k8s_stream
+
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only without the client
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = exc
+    ApiException = Exception
+
+
+class KubeError(Exception):
+    """A Kubernetes API read failed; str(exc) is one sentence for the user."""
+
+
+def _api_reason(exc):
+    """Return the API server's own message for an ApiException, if any."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            return json.loads(body).get("message") or str(body)
+        except (ValueError, AttributeError, TypeError):
+            return str(body)[:300]
+    return getattr(exc, "reason", None) or str(exc)
+
+
+def describe_api_error(exc, what):
+    """Turn an ApiException into one sentence naming what was being read."""
+    status = getattr(exc, "status", None)
+    reason = _api_reason(exc)
+    if status == 404:
+        return "%s was not found (HTTP 404): %s" % (what, reason)
+    if status in (401, 403):
+        return ("access to %s was denied (HTTP %s, check the RBAC of the kubeconfig's user): %s"
+                % (what, status, reason))
+    if status is None or status == 0:
+        return "could not reach the Kubernetes API while reading %s: %s" % (what, reason)
+    return "reading %s failed (HTTP %s): %s" % (what, status, reason)
+
+
+def core_client(kubeconfig=None, context=None):
+    """Return a CoreV1Api for the given kubeconfig/context (env fallbacks as kubernetes.core)."""
+    if not HAS_KUBERNETES:
+        raise KubeError("the Python 'kubernetes' client is required for live reads: "
+                        "pip install kubernetes (%s)" % KUBERNETES_IMPORT_ERROR)
+    kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG")
+    context = context or os.environ.get("K8S_AUTH_CONTEXT")
+    try:
+        api_client = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)
+    except Exception as exc:  # config errors come in many exception types
+        raise KubeError("could not load kubeconfig %s (context %s): %s"
+                        % (kubeconfig or "(default)", context or "(current)", exc))
+    return k8s_client.CoreV1Api(api_client)
+
+
+def list_pod_names(core, namespace, selector):
+    """Names of the pods matching a label selector, sorted."""
+    what = "pods with selector %r in namespace %s" % (selector, namespace)
+    try:
+        pods = core.list_namespaced_pod(namespace, label_selector=selector)
+    except ApiException as exc:
+        raise KubeError(describe_api_error(exc, what))
+    except Exception as exc:
+        raise KubeError("could not reach the Kubernetes API while listing %s: %s" % (what, exc))
+    return sorted(p.metadata.name for p in pods.items)
+
+
+def read_pod_log(core, namespace, pod, container, since_seconds=None):
+    """Return the log of one container as text (undecodable bytes replaced)."""
+    what = "the log of container %s in pod %s/%s" % (container, namespace, pod)
+    kwargs = {"container": container, "_preload_content": False}
+    if since_seconds is not None:
+        kwargs["since_seconds"] = max(1, int(since_seconds))
+    try:
+        resp = core.read_namespaced_pod_log(pod, namespace, **kwargs)
+        data = resp.data
+    except ApiException as exc:
+        raise KubeError(describe_api_error(exc, what))
+    except Exception as exc:
+        raise KubeError("could not reach the Kubernetes API while reading %s: %s" % (what, exc))
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return data or ""
+
+
+def exec_in_pod(core, namespace, pod, container, command, timeout=60):
+    """Run a command in a container; return (rc, stdout, stderr) as text.
+
+    rc is None when the API did not report an exit status.
+    """
+    what = "container %s in pod %s/%s" % (container, namespace, pod)
+    try:
+        resp = k8s_stream(core.connect_get_namespaced_pod_exec, pod, namespace,
+                          container=container, command=list(command),
+                          stderr=True, stdin=False, stdout=True, tty=False,
+                          _preload_content=False)
+    except ApiException as exc:
+        raise KubeError(describe_api_error(exc, what))
+    except Exception as exc:
+        raise KubeError("could not exec in %s: %s" % (what, exc))
+    out, err = [], []
+    try:
+        resp.run_forever(timeout=timeout)
+        out.append(resp.read_stdout() or "")
+        err.append(resp.read_stderr() or "")
+        rc = resp.returncode
+    except Exception as exc:
+        raise KubeError("exec in %s broke off: %s" % (what, exc))
+    finally:
+        try:
+            resp.close()
+        except Exception:
+            pass
+    return rc, "".join(out), "".join(err)

@@ -1,0 +1,168 @@
+"""Benchmark 2: istio_proxy_config's pure functions on a ~100 MB config dump.
+
+What the module does with `src=<dump>`: read the file, then
+`envoy_config.analyse_config_dump(data, host, port)` (decode, walk every
+cluster/listener/route, find the destination of host:port). Measured side by
+side, on the same synthetic dump (grown from a real one, see gen_config_dump.py):
+
+- against a bare `json.load` of the file (target <= 1.5x): the price of the
+  analysis on top of the decoding nobody can avoid;
+- against `istioctl proxy-config all --file <dump>` (target < 1.0x, i.e.
+  faster), whole process wall time on both sides, when an istioctl binary is
+  present ($ISTIOCTL, $HOMELAB_PLANE_BIN/istioctl, ~/.cache/homelab-plane/bin,
+  PATH); otherwise ratio=n/a with the reason.
+
+Each measurement is a fresh subprocess; medians of BENCH_RUNS runs with min/max.
+Size: BENCH_DUMP_MB (default 100; 10 with BENCH_QUICK=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import benchlib
+import gen_config_dump
+
+HOST = os.environ.get("BENCH_HOST", "httpbin.org")
+
+PROBE_JSON = r"""
+import json, sys, time
+t0 = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8") as f:
+    d = json.load(f)
+t1 = time.perf_counter()
+print(json.dumps({"seconds": t1 - t0, "top_keys": len(d)}))
+"""
+
+PROBE_MODULE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from ansible_collections.homelab.istio_egress.plugins.module_utils import envoy_config
+t1 = time.perf_counter()
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+facts = envoy_config.analyse_config_dump(data, host=sys.argv[2], port=443)
+t2 = time.perf_counter()
+dest = facts.get("destination") or {}
+print(json.dumps({"seconds": t2 - t1, "import_seconds": t1 - t0,
+                  "clusters": len(facts.get("clusters") or []),
+                  "listeners": len(facts.get("listeners") or []),
+                  "matched": bool(dest.get("matched"))}))
+"""
+
+
+def find_istioctl():
+    candidates = [os.environ.get("ISTIOCTL", "")]
+    plane_bin = os.environ.get("HOMELAB_PLANE_BIN")
+    if plane_bin:
+        candidates.append(os.path.join(plane_bin, "istioctl"))
+    candidates.append(os.path.expanduser("~/.cache/homelab-plane/bin/istioctl"))
+    candidates.append(shutil.which("istioctl") or "")
+    for cand in candidates:
+        if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def istioctl_version(path):
+    try:
+        out = subprocess.run([path, "version", "--remote=false", "--short"], capture_output=True,
+                             text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (out.stdout.strip() or out.stderr.strip() or "unknown").splitlines()[0]
+
+
+def prepare_dump(mb):
+    out = benchlib.ensure_out()
+    src, kind = gen_config_dump.pick_source()
+    path = os.path.join(out, f"config_dump-synthetic-{mb:g}MB.json")
+    stamp = f"{src}:{os.path.getmtime(src):.0f}:{mb:g}"
+    stamp_path = path + ".stamp"
+    if os.path.exists(path) and os.path.exists(stamp_path):
+        with open(stamp_path, encoding="utf-8") as handle:
+            if handle.read() == stamp:
+                return path, src, kind, None
+    info = gen_config_dump.grow(src, path, mb)
+    with open(stamp_path, "w", encoding="utf-8") as handle:
+        handle.write(stamp)
+    return path, src, kind, info
+
+
+def main():
+    quick = benchlib.quick()
+    mb = float(os.environ.get("BENCH_DUMP_MB") or (10 if quick else 100))
+    runs = benchlib.runs()
+    env = benchlib.child_env()
+    py = sys.executable
+
+    print(f"bench 2: istio_proxy_config pure functions on a {mb:g} MB synthetic dump, host {HOST}, runs={runs}")
+    path, src, kind, info = prepare_dump(mb)
+    size = os.path.getsize(path)
+    benchlib.note(f"dump: {path} ({size / 1048576:.1f} MiB, SYNTHETIC, grown from {kind} "
+                  f"{os.path.relpath(src, benchlib.ROOT)}; see {os.path.basename(path)}.README)")
+    if info:
+        benchlib.note(f"added {info['services']} external services ({info['mode']})")
+
+    json_s, mod_s, mod_wall = [], [], []
+    last = None
+    for _ in range(runs):
+        res = benchlib.run_probe([py, "-c", PROBE_JSON, path], env=env)
+        json_s.append(res["seconds"])
+        start = time.perf_counter()
+        last = benchlib.run_probe([py, "-c", PROBE_MODULE, path, HOST], env=env)
+        mod_wall.append(time.perf_counter() - start)
+        mod_s.append(last["seconds"])
+    benchlib.note(f"module facts: {last['clusters']} clusters, {last['listeners']} listeners, "
+                  f"destination matched={last['matched']}")
+    st_json, st_mod = benchlib.stats(json_s), benchlib.stats(mod_s)
+    benchlib.note(benchlib.fmt_stats("json.load(file)", st_json))
+    benchlib.note(benchlib.fmt_stats("read + analyse_config_dump", st_mod))
+    ratio_json = st_mod["median"] / st_json["median"]
+
+    istioctl = find_istioctl()
+    ratio_ictl = None
+    reason = None
+    if istioctl is None:
+        reason = ("no istioctl binary (looked at $ISTIOCTL, $HOMELAB_PLANE_BIN/istioctl, "
+                  "~/.cache/homelab-plane/bin/istioctl, PATH); build the local plane (hack/plane) to get one")
+    else:
+        benchlib.note(f"istioctl: {istioctl} ({istioctl_version(istioctl)})")
+        ictl = []
+        try:
+            for _ in range(runs):
+                elapsed, _proc = benchlib.time_cmd([istioctl, "proxy-config", "all", "--file", path])
+                ictl.append(elapsed)
+        except RuntimeError as exc:
+            reason = f"istioctl could not read the dump: {exc}"
+        if ictl and reason is None:
+            st_ictl, st_wall = benchlib.stats(ictl), benchlib.stats(mod_wall)
+            benchlib.note(benchlib.fmt_stats("istioctl proxy-config all --file (process)", st_ictl))
+            benchlib.note(benchlib.fmt_stats("module probe (process: python start, import, read, analyse)",
+                                             st_wall))
+            ratio_ictl = st_wall["median"] / st_ictl["median"]
+
+    benchlib.emit("proxy_config_vs_json_load", ratio_json, 1.5,
+                  f"json.load of the same {size / 1048576:.0f} MiB dump")
+    if ratio_ictl is None:
+        benchlib.skip("proxy_config_vs_istioctl", 1.0, "istioctl proxy-config all --file (same dump)", reason)
+    else:
+        benchlib.emit("proxy_config_vs_istioctl", ratio_ictl, 1.0,
+                      "istioctl proxy-config all --file (same dump)")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError, json.JSONDecodeError) as exc:
+        print(f"bench_proxy_config: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,205 @@
+"""Shared helpers for the benchmark scripts (not part of the collection).
+
+Every benchmark reports a *ratio against a baseline run side by side in the
+same run*, as one machine-readable line:
+
+    BENCH <name> ratio=<measured> target=<target> baseline=<what the ratio is against>
+
+`ratio` is `n/a` when the benchmark could not run (missing prerequisite); the
+reason is printed on a `# <name> skipped: ...` line just before it.
+
+Used as a library by bench_*.py and as a tiny CLI by shell benchmarks:
+
+    python3 benchmarks/benchlib.py line NAME RATIO TARGET BASELINE...
+    python3 benchmarks/benchlib.py stats 1.2 1.1 1.3        # median/min/max
+    python3 benchmarks/benchlib.py machine                   # one-line machine info
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.environ.get("BENCH_OUT", os.path.join(HERE, "out"))
+BENCH_RE_FIELDS = ("ratio", "target", "baseline")
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        sys.exit(f"benchmarks: {name}={raw!r} is not an integer")
+    if value <= 0:
+        sys.exit(f"benchmarks: {name}={raw!r} must be a positive integer")
+    return value
+
+
+def quick() -> bool:
+    """BENCH_QUICK=1 shrinks every input so CI can run the whole set in seconds."""
+    return env_flag("BENCH_QUICK")
+
+
+def runs() -> int:
+    """How many timed repetitions per side (median reported); BENCH_RUNS overrides."""
+    return env_int("BENCH_RUNS", 3 if quick() else 5)
+
+
+def ensure_out() -> str:
+    os.makedirs(OUT, exist_ok=True)
+    return OUT
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info() -> dict:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    mem_total = ""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    mem_total = f"{int(line.split()[1]) // 1024} MiB"
+                    break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model(),
+        "mem": mem_total,
+        "loadavg_1m": round(load[0], 2),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def machine_line() -> str:
+    info = machine_info()
+    return "machine: " + ", ".join(f"{k}={v}" for k, v in info.items())
+
+
+def stats(values):
+    """Median and spread of a list of seconds (or bytes)."""
+    values = sorted(values)
+    return {
+        "median": statistics.median(values),
+        "min": values[0],
+        "max": values[-1],
+        "n": len(values),
+    }
+
+
+def fmt_stats(label: str, st: dict, unit: str = "s") -> str:
+    if unit == "s":
+        return (f"{label}: median={st['median']:.3f}s min={st['min']:.3f}s "
+                f"max={st['max']:.3f}s (n={st['n']})")
+    return (f"{label}: median={st['median']:.1f}{unit} min={st['min']:.1f}{unit} "
+            f"max={st['max']:.1f}{unit} (n={st['n']})")
+
+
+def fmt_ratio(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}"
+
+
+def bench_line(name: str, ratio, target, baseline: str) -> str:
+    if " " in name or not name:
+        raise ValueError(f"benchmark name {name!r} must be one word")
+    ratio_s = ratio if isinstance(ratio, str) else fmt_ratio(ratio)
+    target_s = target if isinstance(target, str) else f"{target:g}"
+    return f"BENCH {name} ratio={ratio_s} target={target_s} baseline={baseline}"
+
+
+def emit(name: str, ratio, target, baseline: str) -> None:
+    print(bench_line(name, ratio, target, baseline), flush=True)
+
+
+def skip(name: str, target, baseline: str, reason: str) -> None:
+    print(f"# {name} skipped: {reason}", flush=True)
+    emit(name, "n/a", target, baseline)
+
+
+def note(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+def time_cmd(argv, stdout=subprocess.DEVNULL, env=None, check=True):
+    """Wall time of one subprocess run, plus its completed process."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        tail = err[-1] if err else ""
+        raise RuntimeError(f"{' '.join(map(str, argv[:3]))} ... exited {proc.returncode}: {tail}")
+    return elapsed, proc
+
+
+def run_probe(argv, env=None) -> dict:
+    """Run a Python probe that prints one JSON object on its last stdout line."""
+    proc = subprocess.run(argv, capture_output=True, env=env, check=False)
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"probe {' '.join(map(str, argv[1:3]))} failed: {err[-1] if err else proc.returncode}")
+    lines = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+    return json.loads(lines[-1])
+
+
+def maxrss_bytes() -> int:
+    """Peak RSS of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024
+
+
+def child_env() -> dict:
+    """Environment for probes: the collection importable, deterministic hashing."""
+    env = dict(os.environ)
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def _cli(argv) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    cmd, args = argv[0], argv[1:]
+    if cmd == "line" and len(args) >= 4:
+        print(bench_line(args[0], args[1], args[2], " ".join(args[3:])))
+        return 0
+    if cmd == "stats" and args:
+        st = stats([float(a) for a in args])
+        print(f"median={st['median']:.3f} min={st['min']:.3f} max={st['max']:.3f} n={st['n']}")
+        return 0
+    if cmd == "machine":
+        print(machine_line())
+        return 0
+    print(f"benchlib: unknown command or missing arguments: {' '.join(argv)}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(_cli(sys.argv[1:]))

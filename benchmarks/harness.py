@@ -1,0 +1,157 @@
+"""Discover and run the benchmarks; repeat their BENCH lines at the end.
+
+A benchmark is any executable-or-not file `benchmarks/bench_<name>.py` (run
+with this Python) or `benchmarks/bench_<name>.sh` (run with bash), discovered
+in file-name order. Contract for a benchmark script:
+
+- it may print anything (progress, medians, spread); the harness passes it on;
+- it prints one `BENCH <name> ratio=<r> target=<t> baseline=<b>` line per
+  measured figure (benchlib.bench_line / `benchlib.py line` build it);
+- when a prerequisite is missing (no istioctl, no local plane) it prints
+  `# <name> skipped: <reason>` and `BENCH <name> ratio=n/a ...` and exits 0;
+- it honours BENCH_QUICK=1 (small inputs) and BENCH_RUNS (repetitions);
+- a non-zero exit is an error: the harness reports it and exits 1.
+
+The harness ends with a summary: the machine line, then every BENCH line in
+order (nothing else), so a script can read the tail of the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import benchlib
+
+BENCH_LINE = re.compile(
+    r"^BENCH (?P<name>\S+) ratio=(?P<ratio>n/a|[0-9]+(?:\.[0-9]+)?) "
+    r"target=(?P<target>\S+) baseline=(?P<baseline>.+)$")
+
+
+def discover(only=None):
+    scripts = sorted(glob.glob(os.path.join(HERE, "bench_*.py")) + glob.glob(os.path.join(HERE, "bench_*.sh")),
+                     key=os.path.basename)
+    if only:
+        scripts = [s for s in scripts if any(o in os.path.basename(s) for o in only)]
+    return scripts
+
+
+def command_for(script):
+    if script.endswith(".py"):
+        return [sys.executable, script]
+    return ["bash", script]
+
+
+def parse_bench(line):
+    match = BENCH_LINE.match(line.rstrip("\n"))
+    return match.groupdict() if match else None
+
+
+def missed(result):
+    if result["ratio"] == "n/a":
+        return False
+    try:
+        return float(result["ratio"]) > float(result["target"])
+    except ValueError:
+        return False
+
+
+def table(results):
+    rows = ["| benchmark | ratio | target | baseline | target met |", "|---|---|---|---|---|"]
+    for res in results:
+        if res["ratio"] == "n/a":
+            met = "not run"
+        else:
+            met = "no" if missed(res) else "yes"
+        rows.append(f"| `{res['name']}` | {res['ratio']} | <= {res['target']} | {res['baseline']} | {met} |")
+    return "\n".join(rows)
+
+
+def run_one(script, log):
+    name = os.path.basename(script)
+    header = f"=== {name} ({time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC)"
+    print(header, flush=True)
+    log.write(header + "\n")
+    start = time.perf_counter()
+    proc = subprocess.Popen(command_for(script), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            cwd=os.path.dirname(HERE), env=benchlib.child_env(), text=True, bufsize=1)
+    found = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        log.write(line)
+        res = parse_bench(line)
+        if res:
+            found.append(res)
+        elif line.startswith("BENCH "):
+            print(f"harness: malformed BENCH line from {name}: {line.strip()}", file=sys.stderr)
+            proc.wait()
+            return found, 1
+    rc = proc.wait()
+    took = time.perf_counter() - start
+    tail = f"--- {name}: exit {rc} in {took:.1f}s"
+    print(tail, flush=True)
+    log.write(tail + "\n")
+    if rc == 0 and not found:
+        print(f"harness: {name} printed no BENCH line", file=sys.stderr)
+        rc = 1
+    return found, rc
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run the benchmarks in benchmarks/bench_*.{py,sh}.")
+    parser.add_argument("--only", action="append", help="substring of the script names to run (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument("--strict", action="store_true", help="exit 3 when a measured ratio misses its target")
+    parser.add_argument("--table", action="store_true", help="print a Markdown table of the results")
+    args = parser.parse_args(argv)
+
+    scripts = discover(args.only)
+    if args.list:
+        for script in scripts:
+            print(os.path.relpath(script, os.path.dirname(HERE)))
+        return 0
+    if not scripts:
+        print("harness: no benchmark matched", file=sys.stderr)
+        return 1
+
+    out = benchlib.ensure_out()
+    machine = benchlib.machine_line()
+    mode = "quick (BENCH_QUICK=1)" if benchlib.quick() else "full"
+    print(f"benchmarks: {mode}, runs={benchlib.runs()}", flush=True)
+    print(machine, flush=True)
+    results, errors = [], []
+    with open(os.path.join(out, "last-run.log"), "w", encoding="utf-8") as log:
+        log.write(machine + "\n")
+        for script in scripts:
+            found, rc = run_one(script, log)
+            results.extend(found)
+            if rc != 0:
+                errors.append(os.path.basename(script))
+
+    if args.table:
+        print()
+        print(table(results))
+    print()
+    if errors:
+        print(f"harness: failed: {', '.join(errors)}", file=sys.stderr)
+    print(machine)
+    for res in results:
+        print(f"BENCH {res['name']} ratio={res['ratio']} target={res['target']} baseline={res['baseline']}")
+    if errors:
+        return 1
+    if args.strict and any(missed(r) for r in results):
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -219,7 +219,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	b, err := (protojson.MarshalOptions{Multiline: true, Indent: " "}).Marshal(dump)
+	b, err := (protojson.MarshalOptions{Multiline: true, Indent: " ", UseProtoNames: true}).Marshal(dump)
 	if err != nil {
 		return fmt.Errorf("render config dump as JSON: %v", err)
 	}

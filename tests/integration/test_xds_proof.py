@@ -1,0 +1,341 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# Apache License 2.0 (see LICENSE)
+"""The xDS proof on a real istiod (issue 4).
+
+On the local plane (hack/plane/up) the guide's objects are applied through the real
+apiserver (validated by the real istiod webhook); then xdsdump asks the real istiod, over
+ADS, for the config it generates for the sleep pod's sidecar and for the egress gateway
+pod, and envoy_config reads those dumps:
+
+* sidecar: httpbin.org:443 goes to the egress gateway (via_egress_gateway true);
+* sidecar with the hop-1 tls route removed: it goes direct (false);
+* gateway: the hop-2 cluster outbound|443||httpbin.org exists and carries httpbin.org.
+
+HOMELAB_REGENERATE_FIXTURES=1 also copies the dumps into
+tests/unit/plugins/module_utils/fixtures/generated/ (see PROVENANCE.md there).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_config import analyse_config_dump
+
+from .conftest import REPO_ROOT
+
+NS = "mesh-test"
+ISTIO_NS = "istio-system"
+GATEWAY_SERVICE = "istio-egressgateway.istio-system.svc.cluster.local"
+FIXTURES = os.path.join(REPO_ROOT, "tests", "unit", "plugins", "module_utils", "fixtures", "generated")
+
+# Guide §4.1: the client namespace and the sleep workload.
+APP = """
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: mesh-test
+  labels:
+    istio-injection: enabled
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: sleep
+  namespace: mesh-test
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: sleep
+  namespace: mesh-test
+  labels: {app: sleep, service: sleep}
+spec:
+  ports:
+  - name: http
+    port: 80
+  selector: {app: sleep}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sleep
+  namespace: mesh-test
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: sleep}
+  template:
+    metadata:
+      labels: {app: sleep}
+    spec:
+      serviceAccountName: sleep
+      containers:
+      - name: sleep
+        image: curlimages/curl
+        command: ["/bin/sleep", "infinity"]
+        imagePullPolicy: IfNotPresent
+        resources:
+          requests: {cpu: 10m, memory: 32Mi}
+"""
+
+# Guide §3.2: the egress gateway's values for the istio/gateway chart.
+GATEWAY_VALUES = {
+    "name": "istio-egressgateway",
+    "labels": {"app": "istio-egressgateway", "istio": "egressgateway"},
+    "service": {"type": "ClusterIP", "ports": [
+        {"name": "status-port", "port": 15021, "targetPort": 15021},
+        {"name": "http2", "port": 80, "targetPort": 8080},
+        {"name": "https", "port": 443, "targetPort": 8443},
+        {"name": "tls", "port": 15443, "targetPort": 15443},
+    ]},
+    "autoscaling": {"enabled": False},
+    "replicaCount": 1,
+    "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+}
+
+# Guide §6.1-6.3: ServiceEntry, Gateway, DestinationRule.
+SE_GW_DR = """
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: httpbin-ext
+  namespace: mesh-test
+spec:
+  hosts: [httpbin.org]
+  ports:
+  - number: 443
+    name: tls
+    protocol: TLS
+  resolution: DNS
+  location: MESH_EXTERNAL
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: istio-egressgateway
+  namespace: mesh-test
+spec:
+  selector:
+    istio: egressgateway
+  servers:
+  - port: {number: 443, name: tls, protocol: TLS}
+    hosts: [httpbin.org]
+    tls:
+      mode: PASSTHROUGH
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: egressgateway-for-httpbin
+  namespace: mesh-test
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: httpbin
+"""
+
+HOP1 = """
+  - match:
+    - gateways: [mesh]
+      port: 443
+      sniHosts: [httpbin.org]
+    route:
+    - destination:
+        host: istio-egressgateway.istio-system.svc.cluster.local
+        subset: httpbin
+        port:
+          number: 443"""
+HOP2 = """
+  - match:
+    - gateways: [istio-egressgateway]
+      port: 443
+      sniHosts: [httpbin.org]
+    route:
+    - destination:
+        host: httpbin.org
+        port:
+          number: 443
+      weight: 100"""
+# Guide §6.4, with or without the hop-1 route.
+VS = """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: direct-httpbin-through-egress
+  namespace: mesh-test
+spec:
+  hosts: [httpbin.org]
+  gateways: [mesh, istio-egressgateway]
+  tls:%s
+"""
+EGRESS_OBJECTS = (("serviceentry", "httpbin-ext"), ("gateway", "istio-egressgateway"),
+                  ("destinationrule", "egressgateway-for-httpbin"),
+                  ("virtualservice", "direct-httpbin-through-egress"))
+
+
+def _apply(plane, manifest):
+    return plane.kubectl("apply", "-f", "-", input=manifest)
+
+
+def _exists(plane, *args):
+    return plane.kubectl("get", *args, check=False).returncode == 0
+
+
+def _running_pod(plane, namespace, selector, timeout=120):
+    """The first Running pod with an IP for the selector (kwok makes it Running/Ready)."""
+    deadline = time.time() + timeout
+    while True:
+        pods = plane.kubectl_json("get", "pods", "-n", namespace, "-l", selector)["items"]
+        for pod in pods:
+            if pod["status"].get("phase") == "Running" and pod["status"].get("podIP") \
+                    and not pod["metadata"].get("deletionTimestamp"):
+                return pod
+        if time.time() > deadline:
+            pytest.fail("no Running pod with %s in %s after %ss: %s" % (
+                selector, namespace, timeout, [(p["metadata"]["name"], p["status"].get("phase")) for p in pods]))
+        time.sleep(1)
+
+
+def _dump(plane, pod, proxy_type, out):
+    """Ask istiod, over ADS, for this pod's proxy config; return the dump's text."""
+    meta = pod["metadata"]
+    labels = ",".join("%s=%s" % kv for kv in sorted((meta.get("labels") or {}).items()))
+    cmd = [plane.binary("xdsdump"), "-xds-address", plane.xds_address, "-type", proxy_type,
+           "-ip", pod["status"]["podIP"], "-pod", meta["name"], "-namespace", meta["namespace"],
+           "-service-account", pod["spec"].get("serviceAccountName") or "default",
+           "-istio-version", os.environ.get("HOMELAB_PLANE_ISTIO_VERSION", "1.30-9739e10e"),
+           "-labels", labels, "-out", out]
+    owners = meta.get("ownerReferences") or []
+    if owners and owners[0]["kind"] == "ReplicaSet":
+        deploy = owners[0]["name"].rsplit("-", 1)[0]
+        cmd += ["-owner", "kubernetes://apis/apps/v1/namespaces/%s/deployments/%s" % (meta["namespace"], deploy)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    if proc.returncode != 0:
+        pytest.fail("xdsdump failed (rc=%s): %s" % (proc.returncode, proc.stderr.strip()))
+    with open(out) as handle:
+        return handle.read()
+
+
+def _dump_until(plane, pod, proxy_type, out, want, timeout=60):
+    """Dump until istiod has pushed the config under test (it debounces changes)."""
+    deadline = time.time() + timeout
+    while True:
+        text = _dump(plane, pod, proxy_type, out)
+        facts = analyse_config_dump(text, host="httpbin.org", port=443, egress_gateway_service=GATEWAY_SERVICE)
+        if want(facts) or time.time() > deadline:
+            return text, facts
+        time.sleep(1)
+
+
+def _save_fixture(path, name):
+    if os.environ.get("HOMELAB_REGENERATE_FIXTURES") == "1":
+        if not os.path.isdir(FIXTURES):
+            os.makedirs(FIXTURES)
+        shutil.copyfile(path, os.path.join(FIXTURES, name))
+
+
+@pytest.fixture(scope="module")
+def egress_setup(plane):
+    """The guide's default setup on the plane; removes what it created afterwards."""
+    created_ns = not _exists(plane, "namespace", NS)
+    _apply(plane, APP)
+    created_gw = plane.helm("status", "-n", ISTIO_NS, "istio-egressgateway", check=False).returncode != 0
+    if created_gw:
+        values = os.path.join(plane.work, "xds-proof-gateway-values.json")
+        with open(values, "w") as handle:
+            json.dump(GATEWAY_VALUES, handle)
+        charts = os.environ.get("HOMELAB_PLANE_CHARTS") or os.path.join(REPO_ROOT, "hack", "plane", "charts")
+        plane.helm("upgrade", "--install", "istio-egressgateway", os.path.join(charts, "gateway"),
+                   "-n", ISTIO_NS, "-f", values, "--wait", "--timeout", "3m")
+    existing = {kind: _exists(plane, "-n", NS, kind, name) for kind, name in EGRESS_OBJECTS}
+    original_vs = None
+    if existing["virtualservice"]:
+        original_vs = plane.kubectl_json("get", "-n", NS, "virtualservice", "direct-httpbin-through-egress")
+    _apply(plane, SE_GW_DR)
+    _apply(plane, VS % (HOP1 + HOP2))
+    yield {
+        "sleep": _running_pod(plane, NS, "app=sleep"),
+        "gateway": _running_pod(plane, ISTIO_NS, "istio=egressgateway"),
+    }
+    if original_vs is not None:
+        _apply(plane, VS % (HOP1 + HOP2))
+    for kind, name in EGRESS_OBJECTS:
+        if not existing[kind]:
+            plane.kubectl("delete", "-n", NS, kind, name, "--ignore-not-found", check=False)
+    if created_gw:
+        plane.helm("uninstall", "-n", ISTIO_NS, "istio-egressgateway", "--wait", check=False)
+    if created_ns:
+        plane.kubectl("delete", "namespace", NS, "--wait=false", check=False)
+
+
+def test_invalid_virtualservice_is_rejected_by_istiod(plane):
+    """The apiserver really calls the local istiod's validating webhook."""
+    bad = VS % "\n  - match: [{port: 443}]\n    route: [{destination: {host: ''}}]"
+    proc = plane.kubectl("apply", "--dry-run=server", "-f", "-", input=bad, check=False)
+    assert proc.returncode != 0
+    assert 'admission webhook "validation.istio.io" denied the request' in proc.stderr \
+        or 'admission webhook "rev.validation.istio.io" denied the request' in proc.stderr, proc.stderr
+
+
+def test_sleep_pod_gets_a_real_injected_sidecar(plane, egress_setup):
+    spec = egress_setup["sleep"]["spec"]
+    names = [c["name"] for c in spec["containers"]]
+    init = [c["name"] for c in spec.get("initContainers") or []]
+    # k8s 1.30: istio-proxy is a normal container, not a native sidecar (NOTES.md).
+    assert names == ["sleep", "istio-proxy"], names
+    assert "istio-init" in init, init
+    proxy = [c for c in spec["containers"] if c["name"] == "istio-proxy"][0]
+    assert proxy["image"].endswith(":" + os.environ.get("HOMELAB_PLANE_ISTIO_VERSION", "1.30-9739e10e"))
+
+
+def test_sidecar_sends_httpbin_to_the_egress_gateway(plane, egress_setup, tmp_path):
+    out = str(tmp_path / "sleep.json")
+    _, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
+                           lambda f: f["destination"]["via_egress_gateway"])
+    dest = facts["destination"]
+    assert facts["proxy"]["type"] == "sidecar"
+    assert dest["matched"] is True, dest["evidence"]
+    assert dest["via_egress_gateway"] is True, dest["evidence"]
+    assert dest["cluster"] == "outbound|443|httpbin|" + GATEWAY_SERVICE, dest
+    assert dest["cluster_found"] is True, dest["evidence"]
+    assert "httpbin.org" in (dest["server_names"] or []), dest
+    _save_fixture(out, "istiod-1.30-sidecar-sleep-via-egress-config_dump.json")
+
+
+def test_without_hop1_the_sidecar_goes_direct(plane, egress_setup, tmp_path):
+    out = str(tmp_path / "sleep-no-hop1.json")
+    _apply(plane, VS % HOP2)
+    try:
+        _, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
+                               lambda f: not f["destination"]["via_egress_gateway"])
+    finally:
+        _apply(plane, VS % (HOP1 + HOP2))
+    dest = facts["destination"]
+    assert dest["via_egress_gateway"] is False, dest["evidence"]
+    # What istiod generates instead: the ServiceEntry's own cluster, i.e. straight out.
+    assert dest["cluster"] == "outbound|443||httpbin.org", dest
+    assert dest["direct"] is True, dest["evidence"]
+    _save_fixture(out, "istiod-1.30-sidecar-sleep-no-hop1-config_dump.json")
+
+
+def test_gateway_has_the_hop2_cluster(plane, egress_setup, tmp_path):
+    out = str(tmp_path / "gateway.json")
+    _, facts = _dump_until(plane, egress_setup["gateway"], "router", out,
+                           lambda f: f["destination"]["cluster"] == "outbound|443||httpbin.org")
+    assert facts["proxy"]["type"] == "router"
+    names = [c["name"] for c in facts["clusters"]]
+    assert "outbound|443||httpbin.org" in names, names
+    dest = facts["destination"]
+    assert dest["matched"] is True, dest["evidence"]
+    assert dest["cluster"] == "outbound|443||httpbin.org", dest
+    assert dest["direct"] is True and dest["hop"] == 2, dest
+    _save_fixture(out, "istiod-1.30-egressgateway-config_dump.json")

@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: egress_verify_report
+short_description: Judge the egress checks, diagnose failures and write report.json, report.md and junit.xml
+version_added: "0.1.0"
+description:
+  - Takes the facts collected by the C(homelab.istio_egress.egress_verify) role (Kubernetes objects,
+    C(istioctl) output, curl status codes, the results of M(homelab.istio_egress.egress_log_assert) and
+    M(homelab.istio_egress.istio_proxy_config)) and decides a verdict per check
+    (V(pass), V(fail) or V(not_run) with the reason).
+  - Maps failures to the likely cause and fix (guide section 9 and the collection's field notes).
+  - Writes C(report.json), C(report.md) and C(junit.xml) into O(dest) when it is given.
+  - The module never fails because a check failed; the role decides what to do with RV(passed). It fails
+    only on facts of the wrong shape or when the report cannot be written.
+  - It reads nothing from the cluster. The only side effect is writing the report files, which is the
+    verification's output; in check mode nothing is written and RV(changed) tells whether the files
+    would have changed.
+author:
+  - homelab platform engineers
+options:
+  facts:
+    description:
+      - The collected facts. Required key C(settings) (C(hosts) list of C(host)/C(port)/C(url), C(calls),
+        C(data_plane), C(istioctl), C(registry_only), C(calico), C(gateway), C(client), C(unregistered),
+        C(namespaces), C(context)); optional keys C(run), C(preconditions), C(xds), C(analyze), C(calls),
+        C(gateway_log), C(gateway_log_any_time), C(routing), C(blocking), C(l3).
+      - See C(docs/egress_verify.md) for the layout; absent parts make their check V(not_run).
+    type: dict
+    required: true
+  dest:
+    description:
+      - Directory for the report files; created when missing.
+      - When empty, the verdicts are returned and nothing is written.
+    type: path
+    default: ""
+  formats:
+    description: Which report files to write.
+    type: list
+    elements: str
+    choices: [json, md, junit]
+    default: [json, md, junit]
+  return_markdown:
+    description: Also return the rendered C(report.md) text as RV(markdown).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    details: In check mode the verdicts are computed and returned, nothing is written.
+  diff_mode:
+    support: none
+notes:
+  - Runs on the controller (or whichever host the play targets); the report directory is local to it.
+seealso:
+  - module: homelab.istio_egress.egress_log_assert
+  - module: homelab.istio_egress.istio_proxy_config
+"""
+
+EXAMPLES = r"""
+- name: Judge the collected facts and write the report
+  homelab.istio_egress.egress_verify_report:
+    facts: "{{ egress_verify_facts }}"
+    dest: "{{ egress_verify_report_dir }}"
+  register: egress_verify_result
+
+- name: Fail the play when a check failed
+  ansible.builtin.fail:
+    msg: "{{ egress_verify_result.summary }}"
+  when: not egress_verify_result.passed
+"""
+
+RETURN = r"""
+passed:
+  description: True when no check failed (checks that did not run do not count as passed or failed).
+  returned: always
+  type: bool
+  sample: false
+summary:
+  description: One line for the play output.
+  returned: always
+  type: str
+  sample: "egress_verify: FAILED - 2 passed, 2 failed, 4 not run (failed: call, gateway_log); likely cause: hop1_not_matched"
+counts:
+  description: Number of checks per verdict.
+  returned: always
+  type: dict
+  sample: {"pass": 2, "fail": 2, "not_run": 4}
+checks:
+  description: One row per check, in report order.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: call
+      name: "4. Call from the client"
+      expected: "5 calls per host from the client, each 200"
+      actual: "httpbin.org: 200\u00d75"
+      verdict: pass
+      reason: ""
+      evidence: ["httpbin.org https://httpbin.org/get -> 200 200 200 200 200 (rc 0)"]
+      reproduce: ["kubectl -n mesh-test exec deploy/sleep -c sleep -- curl -sS -o /dev/null ..."]
+      details: {}
+failed_checks:
+  description: Ids of the failed checks.
+  returned: always
+  type: list
+  elements: str
+  sample: ["gateway_log"]
+not_run_checks:
+  description: Ids of the checks that could not run (the reason is in each row).
+  returned: always
+  type: list
+  elements: str
+  sample: ["xds_sync", "l3_lock"]
+diagnosis:
+  description: Likely causes for the failures, each with symptom, cause, fix, guide reference and evidence.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: hop1_not_matched
+      symptom: "calls to httpbin.org return 200 but the gateway log has 0 entries"
+      cause: "the traffic leaves through the client sidecar directly ..."
+      fix: "check the VirtualService hop-1 match ..."
+      guide: "guide 7.2, 9 (200 but no gateway log)"
+      evidence: ["..."]
+hops:
+  description: Verdict per hop of the two-hop path (hop1 client sidecar to gateway, hop2 gateway to external).
+  returned: always
+  type: dict
+  sample: {"hop1": "fail", "hop2": "pass"}
+files:
+  description: Paths of the report files written (or that would be written in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: ["reports/20261127T101500Z/report.json", "reports/20261127T101500Z/report.md"]
+markdown:
+  description: The rendered report.md text.
+  returned: when O(return_markdown=true)
+  type: str
+  sample: "# Egress verification report\n..."
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_report import (
+    VerifyReportError,
+    build_report,
+    render_json,
+    render_junit,
+    render_markdown,
+)
+
+FILES = (
+    ("json", "report.json", render_json),
+    ("md", "report.md", render_markdown),
+    ("junit", "junit.xml", render_junit),
+)
+
+
+def _differs(path, data):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read() != data
+    except (IOError, OSError):
+        return True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            facts=dict(type="dict", required=True),
+            dest=dict(type="path", default=""),
+            formats=dict(type="list", elements="str", choices=["json", "md", "junit"],
+                         default=["json", "md", "junit"]),
+            return_markdown=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        report = build_report(module.params["facts"])
+        rendered = [(name, fn(report)) for key, name, fn in FILES if key in module.params["formats"]]
+    except VerifyReportError as exc:
+        module.fail_json(msg="egress_verify_report: %s" % exc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        module.fail_json(msg="egress_verify_report: the facts have an unexpected shape (%s: %s); "
+                             "collect them with the egress_verify role" % (type(exc).__name__, to_native(exc)))
+
+    dest = module.params["dest"]
+    files, changed = [], False
+    if dest:
+        for name, text in rendered:
+            path = os.path.join(dest, name)
+            data = to_bytes(text, errors="surrogate_or_strict")
+            files.append(path)
+            if not _differs(path, data):
+                continue
+            changed = True
+            if module.check_mode:
+                continue
+            try:
+                if not os.path.isdir(dest):
+                    os.makedirs(dest)
+                tmp = path + ".tmp"
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            except (IOError, OSError) as exc:
+                module.fail_json(msg="egress_verify_report: could not write %s: %s" % (path, to_native(exc)))
+
+    result = dict(
+        changed=changed,
+        passed=report["passed"],
+        summary=report["summary"],
+        counts=report["counts"],
+        checks=report["checks"],
+        failed_checks=report["failed_checks"],
+        not_run_checks=report["not_run_checks"],
+        diagnosis=report["diagnosis"],
+        hops=report["hops"],
+        files=files,
+    )
+    if module.params["return_markdown"]:
+        result["markdown"] = render_markdown(report)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

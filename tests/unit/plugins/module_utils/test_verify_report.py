@@ -1,0 +1,544 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# Apache License 2.0 (see LICENSE)
+"""The egress_verify decision logic on recorded facts.
+
+Where the facts come from, per kind (nothing hand-typed pretends to be real):
+
+* gateway access-log results: produced by the REAL pure function behind
+  egress_log_assert (access_log.assess) run on REAL logs (fixtures/verify/);
+* proxy-config results: produced by the REAL pure function behind
+  istio_proxy_config (envoy_config.analyse_config_dump) on REAL dumps
+  (fixtures/config_dumps/), or on SYNTHETIC dumps built from them by
+  envoy_synthetic.py where this project's SNI route is needed (no public real
+  dump has it);
+* istioctl output: REAL golden output / doc transcripts (fixtures/verify/);
+  the all-SYNCED proxy-status is SYNTHETIC, derived from the real one;
+* Pod / Gateway / DestinationRule objects and curl status codes: SYNTHETIC,
+  hand-built in the shape of the Kubernetes API (marked SYNTHETIC below).
+
+The host is edition.cnn.com because the one real TLS-passthrough line of an
+egress gateway in the fixtures is for that host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import envoy_synthetic as es
+from ansible_collections.homelab.istio_egress.plugins.module_utils import access_log, envoy_config
+from ansible_collections.homelab.istio_egress.plugins.module_utils import verify_report as vr
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VERIFY = os.path.join(HERE, "fixtures", "verify")
+GW_LOG_2024 = os.path.join(VERIFY, "istioio-egress-gateway-snips-2024.log")
+UF_LOG = os.path.join(VERIFY, "gh-istio-56356-sidecar-uf-urx-inboundpassthrough.log")
+
+HOST = "edition.cnn.com"
+URL = "https://edition.cnn.com/politics"
+HOP1 = "outbound|443|cnn|%s" % es.GW
+HOP2 = "outbound|443||%s" % HOST
+GW_A = "istio-egressgateway-7d4f8b6c9-abcde"
+GW_B = "istio-egressgateway-7d4f8b6c9-fghij"
+CLIENT = "sleep-5c7f9d8b6-qrstu"
+# The real TLS passthrough line is at 2024-01-11T21:09:42.835Z.
+PROBE_BEFORE = "2024-01-11T21:09:00Z"
+PROBE_AFTER = "2024-01-12T00:00:00Z"
+
+
+def _read(name):
+    with open(os.path.join(VERIFY, name)) as f:
+        return f.read()
+
+
+# ---------------------------------------------------------------- real pure functions -> module results
+
+def log_result(pods, host=HOST, port=443, since=PROBE_BEFORE, min_count=1, expect="present"):
+    """What egress_log_assert returns: access_log.assess over {pod: path or ''}."""
+    sources = []
+    for pod, path in pods.items():
+        if path:
+            sources.append((pod, access_log.file_chunks(path, label=pod)))
+        else:
+            sources.append((pod, access_log.text_chunks("", label=pod)))
+    facts = access_log.assess(sources, host, port=port, expect=expect, min_count=min_count,
+                              since_time=since, allow_empty=True)
+    facts["changed"] = False
+    if not facts["passed"]:
+        facts["failed"] = True  # the module fails with its facts when the expectation fails
+    return facts
+
+
+def proxy_result(dump, host=HOST, port=443):
+    """What istio_proxy_config returns: envoy_config.analyse_config_dump."""
+    facts = envoy_config.analyse_config_dump(dump, host=host, port=port)
+    facts["changed"] = False
+    return facts
+
+
+def loop(results, key="host"):
+    """Shape a {host: result} dict like a registered loop (results[].item.host)."""
+    return {"results": [dict(res, item={"host": h, "port": 443}) for h, res in results.items()]}
+
+
+# ---------------------------------------------------------------- SYNTHETIC dumps from real ones
+
+def client_dump(via_gateway=True, registry_only=True, define_hop1_cluster=True):
+    if via_gateway:
+        dump = es.sidecar_via_gateway(cluster=HOP1, base=es.SIDECAR_ALLOW_ANY, server_names=(HOST,),
+                                      define_clusters=define_hop1_cluster)
+    else:
+        dump = es.load_real(es.SIDECAR_ALLOW_ANY)  # REAL: no SNI route for the host, ALLOW_ANY
+    if registry_only:
+        es.modern_virtual_outbound(dump, "BlackHoleCluster")
+    return dump
+
+
+def gateway_dump(hop2=True):
+    dump = es.load_real(es.INGRESS_ROUTER)  # REAL router dump (istio 1.3.0 ingress gateway)
+    if hop2:
+        es.add_listener(dump, "0.0.0.0", 8443, [es.sni_chain([HOST], HOP2)])
+        es.add_cluster(dump, HOP2, "STRICT_DNS")
+        es.note(dump, "SYNTHETIC: listener 0.0.0.0_8443 chain SNI %s -> %s" % (HOST, HOP2))
+    return dump
+
+
+# ---------------------------------------------------------------- SYNTHETIC Kubernetes objects
+
+def pod(name, namespace, labels, containers, ready=True, native_sidecar=False):
+    """SYNTHETIC Pod in the shape k8s_info returns."""
+    init = []
+    if native_sidecar:
+        init = [{"name": "istio-proxy", "restartPolicy": "Always"}]
+    statuses = [{"name": c, "ready": ready} for c in containers]
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"containers": [{"name": c} for c in containers], "initContainers": init},
+        "status": {"phase": "Running", "podIP": "10.233.64.10",
+                   "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                   "containerStatuses": statuses,
+                   "initContainerStatuses": [{"name": "istio-proxy", "ready": ready}] if native_sidecar else []},
+    }
+
+
+def gateway_pod(name=GW_A, labels=None):
+    return pod(name, "istio-system", labels or {"app": "istio-egressgateway", "istio": "egressgateway"},
+               ["istio-proxy"])
+
+
+def gateway_obj(selector=None, namespace="mesh-test"):
+    """SYNTHETIC networking.istio.io/v1 Gateway (guide 6.2)."""
+    return {"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+            "metadata": {"name": "istio-egressgateway", "namespace": namespace},
+            "spec": {"selector": selector or {"istio": "egressgateway"},
+                     "servers": [{"port": {"number": 443, "name": "tls", "protocol": "TLS"},
+                                  "hosts": [HOST], "tls": {"mode": "PASSTHROUGH"}}]}}
+
+
+def dr_obj(namespace="mesh-test"):
+    """SYNTHETIC DestinationRule (guide 6.3)."""
+    return {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": {"name": "egressgateway-for-cnn", "namespace": namespace},
+            "spec": {"host": es.GW, "subsets": [{"name": "cnn"}]}}
+
+
+def synced_proxy_status(pods):
+    """SYNTHETIC: the REAL proxy-status JSON with its one proxy cloned per pod, every type SYNCED."""
+    real = json.loads(_read("istio-master-proxy-status-single.json"))
+    template = real["resources"][0]
+    real["resources"] = []
+    for name, ns in pods:
+        res = copy.deepcopy(template)
+        res["node"]["id"] = "%s.%s" % (name, ns)
+        for cfg in res["genericXdsConfigs"]:
+            cfg["configStatus"] = "SYNCED"
+        real["resources"].append(res)
+    return json.dumps(real)
+
+
+# ---------------------------------------------------------------- the passing scenario
+
+def passing_facts():
+    return {
+        "run": {"started": "2024-01-11T21:08:30Z", "probe_started": PROBE_BEFORE},
+        "settings": {
+            "hosts": [{"host": HOST, "port": 443, "url": URL}],
+            "calls": 1,  # the real log has one TLS passthrough line for the host
+            "data_plane": True,
+            "istioctl": "/usr/local/bin/istioctl",
+            "registry_only": True,
+            "calico": True,
+            "gateway": {"namespace": "istio-system", "selector": "istio=egressgateway",
+                        "service": "istio-egressgateway"},
+            "client": {"namespace": "mesh-test", "selector": "app=sleep", "deployment": "sleep",
+                       "container": "sleep"},
+            "unregistered": {"host": "example.com", "url": "https://example.com"},
+            "namespaces": ["mesh-test", "istio-system"],
+            "context": "homelab",
+        },
+        "preconditions": {
+            "gateway_pods": [gateway_pod()],
+            "client_pods": [pod(CLIENT, "mesh-test", {"app": "sleep"}, ["sleep", "istio-proxy"])],
+            "gateways": [gateway_obj()],
+            "destination_rules": [dr_obj()],
+        },
+        "xds": {"rc": 0, "stdout": synced_proxy_status([(GW_A, "istio-system"), (CLIENT, "mesh-test")]),
+                "stderr": ""},
+        "analyze": [{"item": "mesh-test", "rc": 0, "stdout": _read("istioio-analyze-no-issues-default.txt"),
+                     "stderr": ""},
+                    {"item": "istio-system", "rc": 0, "stdout": _read("istioio-analyze-info-ist0102.txt"),
+                     "stderr": ""}],
+        # SYNTHETIC curl output: the status codes curl -w '%{http_code}' prints
+        "calls": {HOST: {"url": URL, "codes": ["200"], "rc": 0, "stderr": ""}},
+        "gateway_log": loop({HOST: log_result({GW_A: GW_LOG_2024})}),
+        "gateway_log_any_time": [],
+        "routing": {"client": loop({HOST: proxy_result(client_dump())}),
+                    "gateway": loop({HOST: proxy_result(gateway_dump())})},
+        "blocking": {
+            "call": {"codes": ["000"], "rc": 35, "stderr": "curl: (35) Recv failure: Connection reset by peer"},
+            "gateway_log": log_result({GW_A: GW_LOG_2024}, host="example.com", expect="absent"),
+            "client_config": proxy_result(client_dump(), host="example.com"),
+        },
+        "l3": {"direct": {"codes": ["000"], "rc": 28,
+                          "stderr": "curl: (28) Connection timed out after 5001 milliseconds"},
+               "sidecar": {"codes": ["200"], "rc": 0}},
+    }
+
+
+def verdicts(report):
+    return {r["id"]: r["verdict"] for r in report["checks"]}
+
+
+def diag_ids(report):
+    return [d["id"] for d in report["diagnosis"]]
+
+
+def test_passing_scenario_all_checks_pass():
+    report = vr.build_report(passing_facts())
+    assert verdicts(report) == dict.fromkeys(verdicts(report), vr.PASS), report["summary"]
+    assert report["passed"] is True
+    assert report["diagnosis"] == []
+    assert report["hops"] == {"hop1": vr.PASS, "hop2": vr.PASS}
+    assert report["summary"].startswith("egress_verify: PASSED - 8 passed, 0 failed, 0 not run")
+    by = {r["id"]: r for r in report["checks"]}
+    assert "hop 1 %s -> %s" % (HOST, HOP1) in by["routing"]["actual"]
+    assert "hop 2 %s -> %s" % (HOST, HOP2) in by["routing"]["actual"]
+    assert "1 entries" in by["gateway_log"]["actual"]
+    assert any(HOP2 in e for e in by["gateway_log"]["evidence"])
+
+
+# ---------------------------------------------------------------- negative scenarios
+
+def test_no_hop1_route_is_a_bypass():
+    facts = passing_facts()
+    facts["settings"]["registry_only"] = False  # ALLOW_ANY: the bypass is silent, the call returns 200
+    facts["routing"]["client"] = loop({HOST: proxy_result(client_dump(via_gateway=False, registry_only=False))})
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})  # nothing reached the gateway
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["call"] == vr.PASS
+    assert v["gateway_log"] == vr.FAIL
+    assert v["routing"] == vr.FAIL
+    assert v["blocking"] == vr.NOT_RUN
+    assert report["passed"] is False
+    assert diag_ids(report)[0] == "hop1_not_matched"
+    assert "access_logging_off" not in diag_ids(report)
+    assert report["hops"]["hop1"] == vr.FAIL
+    routing = [r for r in report["checks"] if r["id"] == "routing"][0]
+    assert "PassthroughCluster" in routing["actual"]
+
+
+def test_gateway_label_mismatch():
+    facts = passing_facts()
+    facts["preconditions"]["gateways"] = [gateway_obj(selector={"istio": "egress-gateway"})]
+    facts["routing"]["gateway"] = loop({HOST: proxy_result(gateway_dump(hop2=False))})  # REAL, unprogrammed
+    facts["calls"][HOST].update(codes=["000"], rc=35)
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})
+    facts["l3"]["sidecar"] = {"codes": ["000"], "rc": 35}
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    for check in ("preconditions", "call", "gateway_log", "routing"):
+        assert v[check] == vr.FAIL, check
+    ids = diag_ids(report)
+    assert ids[0] == "gateway_selector_mismatch"
+    assert "access_logging_off" not in ids and "registered_host_unreachable" not in ids
+    d = report["diagnosis"][0]
+    assert "istio=egressgateway" in " ".join(d["evidence"])
+    pre = [r for r in report["checks"] if r["id"] == "preconditions"][0]
+    assert "matches no gateway pod" in pre["actual"]
+    assert report["hops"]["hop2"] == vr.FAIL
+
+
+def test_allow_any_is_not_blocked():
+    facts = passing_facts()
+    facts["blocking"]["call"] = {"codes": ["200"], "rc": 0, "stderr": ""}
+    facts["blocking"]["client_config"] = proxy_result(es.load_real(es.SIDECAR_ALLOW_ANY), host="example.com")
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["blocking"] == vr.FAIL
+    assert [k for k, x in v.items() if x == vr.FAIL] == ["blocking"]
+    assert diag_ids(report) == ["registry_only_not_applied"]
+    blocking = [r for r in report["checks"] if r["id"] == "blocking"][0]
+    assert "ALLOW_ANY" in blocking["actual"] and "example.com was not blocked" in blocking["actual"]
+
+
+def test_logs_from_only_one_of_two_replicas():
+    facts = passing_facts()
+    facts["preconditions"]["gateway_pods"] = [gateway_pod(GW_A), gateway_pod(GW_B)]
+    facts["xds"]["stdout"] = synced_proxy_status([(GW_A, "istio-system"), (GW_B, "istio-system"),
+                                                   (CLIENT, "mesh-test")])
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: GW_LOG_2024, GW_B: ""})})
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["gateway_log"] == vr.FAIL
+    assert [k for k, x in v.items() if x == vr.FAIL] == ["gateway_log"]
+    assert diag_ids(report) == ["replica_without_logs"]
+    d = report["diagnosis"][0]
+    assert GW_B in d["symptom"] and GW_A not in d["symptom"]
+    assert "no access-log line at all" in d["cause"]
+
+
+def test_two_replicas_both_logging_pass():
+    facts = passing_facts()
+    facts["preconditions"]["gateway_pods"] = [gateway_pod(GW_A), gateway_pod(GW_B)]
+    facts["xds"]["stdout"] = synced_proxy_status([(GW_A, "istio-system"), (GW_B, "istio-system"),
+                                                   (CLIENT, "mesh-test")])
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: GW_LOG_2024, GW_B: GW_LOG_2024}, min_count=1)})
+    report = vr.build_report(facts)
+    assert verdicts(report)["gateway_log"] == vr.PASS
+
+
+def test_lines_older_than_the_probe():
+    facts = passing_facts()
+    facts["run"]["probe_started"] = PROBE_AFTER
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: GW_LOG_2024}, since=PROBE_AFTER)})
+    facts["gateway_log_any_time"] = loop({HOST: log_result({GW_A: GW_LOG_2024}, since=None)})
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["gateway_log"] == vr.FAIL
+    assert diag_ids(report) == ["lines_older_than_probe"]
+    assert PROBE_AFTER in report["diagnosis"][0]["symptom"]
+    assert "2024-01-11T21:09:42.835Z" in " ".join(report["diagnosis"][0]["evidence"])
+
+
+def test_other_host_only():
+    facts = passing_facts()
+    host = "httpbin.org"
+    url = "https://httpbin.org/get"
+    facts["settings"]["hosts"] = [{"host": host, "port": 443, "url": url}]
+    facts["settings"]["registry_only"] = False
+    facts["preconditions"]["gateways"][0]["spec"]["servers"][0]["hosts"] = [HOST, host]
+    facts["calls"] = {host: {"url": url, "codes": ["200"], "rc": 0, "stderr": ""}}
+    facts["gateway_log"] = loop({host: log_result({GW_A: GW_LOG_2024}, host=host)})
+    facts["routing"] = {
+        "client": loop({host: proxy_result(client_dump(via_gateway=False, registry_only=False), host=host)}),
+        "gateway": loop({host: proxy_result(es.router_hop2(), host=host)}),
+    }
+    facts["l3"]["sidecar"] = {"codes": ["200"], "rc": 0}
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["gateway_log"] == vr.FAIL and v["routing"] == vr.FAIL
+    assert diag_ids(report) == ["other_host_only"]
+    assert "edition.cnn.com" in report["diagnosis"][0]["symptom"]
+
+
+def test_no_access_logs_at_all():
+    facts = passing_facts()
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert [k for k, x in v.items() if x == vr.FAIL] == ["gateway_log"]
+    assert diag_ids(report) == ["access_logging_off"]
+    assert "Telemetry" in report["diagnosis"][0]["fix"]
+
+
+def test_destination_rule_on_the_wrong_lookup_path():
+    facts = passing_facts()
+    facts["preconditions"]["destination_rules"] = [dr_obj(namespace="egress-config")]
+    facts["routing"]["client"] = loop({HOST: proxy_result(client_dump(define_hop1_cluster=False))})
+    facts["calls"][HOST].update(codes=["000"], rc=56)
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})
+    facts["l3"]["sidecar"] = {"codes": ["000"], "rc": 56}
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["routing"] == vr.FAIL
+    ids = diag_ids(report)
+    assert ids[0] == "destination_rule_lookup_path"
+    assert "gateway_selector_mismatch" not in ids and "registered_host_unreachable" not in ids
+    ev = " ".join(report["diagnosis"][0]["evidence"])
+    assert "egress-config/egressgateway-for-cnn" in ev and HOP1 in ev
+
+
+def test_upstream_failure_flags_point_at_dns():
+    facts = passing_facts()
+    host = "api.github.com"
+    facts["settings"]["hosts"] = [{"host": host, "port": 443, "url": "https://api.github.com/"}]
+    facts["preconditions"]["gateways"][0]["spec"]["servers"][0]["hosts"] = [host]
+    facts["calls"] = {host: {"codes": ["000"], "rc": 35, "stderr": "curl: (35) Recv failure"}}
+    facts["gateway_log"] = loop({host: log_result({GW_A: UF_LOG}, host=host, since=None)})
+    facts["routing"] = {"client": {}, "gateway": {}}
+    facts["l3"]["sidecar"] = {"codes": ["000"], "rc": 35}
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["gateway_log"] == vr.FAIL and v["call"] == vr.FAIL
+    assert diag_ids(report)[0] == "dns_resolution"
+    assert "UF,URX" in " ".join(report["diagnosis"][0]["evidence"])
+    log_row = [r for r in report["checks"] if r["id"] == "gateway_log"][0]
+    assert "response flags UF,URX" in log_row["actual"] or "UF,URX" in log_row["actual"]
+
+
+def test_client_without_sidecar():
+    facts = passing_facts()
+    facts["preconditions"]["client_pods"] = [pod(CLIENT, "mesh-test", {"app": "sleep"}, ["sleep"])]
+    report = vr.build_report(facts)
+    assert verdicts(report)["preconditions"] == vr.FAIL
+    assert diag_ids(report)[0] == "no_injection"
+    assert "istio-injection=enabled" in report["diagnosis"][0]["fix"]
+
+
+def test_native_sidecar_counts_as_injected():
+    facts = passing_facts()
+    facts["preconditions"]["client_pods"] = [
+        pod(CLIENT, "mesh-test", {"app": "sleep"}, ["sleep"], native_sidecar=True)]
+    report = vr.build_report(facts)
+    pre = [r for r in report["checks"] if r["id"] == "preconditions"][0]
+    assert pre["verdict"] == vr.PASS
+    assert pre["details"]["client_pods"][0]["proxy"] == "native-sidecar"
+    assert pre["details"]["client_pods"][0]["ready_containers"] == "2/2"
+
+
+def test_real_stale_proxy_status_fails_xds():
+    facts = passing_facts()
+    facts["xds"]["stdout"] = _read("istio-master-proxy-status-single.json")  # REAL: proxy1 CDS STALE
+    report = vr.build_report(facts)
+    row = [r for r in report["checks"] if r["id"] == "xds_sync"][0]
+    assert row["verdict"] == vr.FAIL
+    assert "not connected to istiod" in row["actual"]
+    proxies = vr.parse_proxy_status(_read("istio-master-proxy-status-single.json"))
+    ok, text = vr.xds_verdict(proxies[0])
+    assert not ok and "CDS=STALE" in text
+    assert "xds_not_synced" in diag_ids(report)
+
+
+def test_real_analyze_errors_fail():
+    facts = passing_facts()
+    facts["analyze"][0] = {"item": "mesh-test", "rc": 79, "stdout": _read("istioio-analyze-errors-ist0101-v1.12.txt"),
+                           "stderr": ""}
+    report = vr.build_report(facts)
+    row = [r for r in report["checks"] if r["id"] == "analyze"][0]
+    assert row["verdict"] == vr.FAIL
+    assert "Error IST0101" in row["actual"]
+    assert "analyze_findings" in diag_ids(report)
+
+
+def test_l3_not_locked():
+    facts = passing_facts()
+    facts["l3"]["direct"] = {"codes": ["200"], "rc": 0, "stderr": ""}
+    report = vr.build_report(facts)
+    assert verdicts(report)["l3_lock"] == vr.FAIL
+    assert diag_ids(report) == ["l3_not_locked"]
+
+
+# ---------------------------------------------------------------- environments that cannot run checks
+
+def test_control_plane_only_reports_not_run_never_pass():
+    facts = passing_facts()
+    facts["settings"]["data_plane"] = False
+    for key in ("xds", "calls", "gateway_log", "routing", "blocking", "l3"):
+        facts.pop(key)
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["preconditions"] == vr.PASS and v["analyze"] == vr.PASS
+    for check in ("xds_sync", "call", "gateway_log", "routing", "blocking", "l3_lock"):
+        assert v[check] == vr.NOT_RUN, check
+        row = [r for r in report["checks"] if r["id"] == check][0]
+        assert row["actual"].startswith("not run: no data plane")
+    assert report["passed"] is True
+    assert report["summary"].startswith("egress_verify: NO FAILURES, NOT COMPLETE - 2 passed, 0 failed, 6 not run")
+    assert report["hops"] == {"hop1": vr.NOT_RUN, "hop2": vr.NOT_RUN}
+
+
+def test_without_istioctl_checks_2_and_3_not_run():
+    facts = passing_facts()
+    facts["settings"]["istioctl"] = ""
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["xds_sync"] == vr.NOT_RUN and v["analyze"] == vr.NOT_RUN
+    row = [r for r in report["checks"] if r["id"] == "analyze"][0]
+    assert "istioctl not found" in row["reason"]
+
+
+def test_module_error_is_a_failure_not_a_verdict_pass():
+    facts = passing_facts()
+    facts["routing"]["client"] = {"results": [{"item": {"host": HOST}, "failed": True, "changed": False,
+                                               "msg": "pods \"sleep-x\" is forbidden"}]}
+    report = vr.build_report(facts)
+    row = [r for r in report["checks"] if r["id"] == "routing"][0]
+    assert row["verdict"] == vr.FAIL and "forbidden" in row["actual"]
+
+
+@pytest.mark.parametrize("facts, message", [
+    ("nope", "facts must be a dict"),
+    ({}, "facts.settings must be a dict"),
+    ({"settings": {"hosts": []}}, "facts.settings.hosts is empty"),
+    ({"settings": {"hosts": [{"port": 443}]}}, "needs a 'host'"),
+    ({"settings": {"hosts": [{"host": "a.example", "port": 70000}]}}, "outside 1-65535"),
+    ({"settings": {"hosts": ["a.example"]}, "analyze": "x"}, "facts.analyze must be a list"),
+])
+def test_bad_facts_give_one_sentence(facts, message):
+    with pytest.raises(vr.VerifyReportError) as exc:
+        vr.build_report(facts)
+    assert message in str(exc.value)
+
+
+# ---------------------------------------------------------------- rendering
+
+def test_junit_parses_back_with_one_testcase_per_check():
+    facts = passing_facts()
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})
+    facts["settings"]["calico"] = False
+    report = vr.build_report(facts)
+    root = ET.fromstring(vr.render_junit(report).encode("utf-8"))
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [name for _id, name in vr.CHECKS]
+    assert suite.get("tests") == "8" and suite.get("failures") == "1" and suite.get("skipped") == "1"
+    by = {c.get("name"): c for c in cases}
+    assert by["5. Gateway access log"].find("failure") is not None
+    assert by["8. L3 lock (Calico)"].find("skipped") is not None
+    assert by["4. Call from the client"].find("failure") is None
+    assert by["4. Call from the client"].find("skipped") is None
+    assert "access_logging_off" in suite.find("system-err").text
+
+
+def test_markdown_has_table_diagram_diagnosis_and_reproduce():
+    facts = passing_facts()
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})
+    report = vr.build_report(facts)
+    md = vr.render_markdown(report)
+    assert "| check | expected | actual | verdict |" in md
+    for _id, name in vr.CHECKS:
+        assert "| %s |" % name in md
+    assert "sleep (mesh-test) --hop 1--> istio-egressgateway (istio-system) --hop 2--> edition.cnn.com:443" in md
+    assert "hop 1 (client sidecar -> egress gateway): \u2718 FAIL" in md
+    assert "hop 2 (egress gateway -> external):       \u2714 pass" in md
+    assert "### access_logging_off" in md
+    assert "kubectl --context homelab -n mesh-test exec deploy/sleep -c sleep -- curl" in md
+    # pipes in cells (cluster names) must not break the table
+    row = [line for line in md.splitlines() if line.startswith("| 6. Routing")][0]
+    assert row.count(" | ") == 3
+
+
+def test_json_round_trips_with_all_facts():
+    report = vr.build_report(passing_facts())
+    data = json.loads(vr.render_json(report))
+    assert data["passed"] is True and data["schema"] == vr.SCHEMA_VERSION
+    assert data["facts"]["routing"]["client"][HOST]["destination"]["cluster"] == HOP1

@@ -96,8 +96,11 @@ def _require(mapping, key, kind, where):
     return value
 
 
+_PLURALS = {"proxy": "proxies", "entry": "entries"}
+
+
 def _plural(n, word):
-    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+    return "%d %s" % (n, word if n == 1 else _PLURALS.get(word, word + "s"))
 
 
 def _histogram(values):
@@ -655,7 +658,7 @@ def check_analyze(facts, s):
 
 def check_call(facts, s):
     n, code = s["calls"], s["expected_code"]
-    expected = "%d calls per host from the client, each %s" % (n, code)
+    expected = "%s per host from the client, each %s" % (_plural(n, "call"), code)
     reproduce = [_exec_client(s, _curl(h["url"])) for h in s["hosts"]]
     if not s["data_plane"]:
         return _not_run("call", expected, _no_data_plane_reason(s), reproduce)
@@ -714,8 +717,8 @@ def check_gateway_log(facts, s, pre_row):
         count = int(res.get("count") or 0)
         bad = _bad_flags(res, s["allowed_response_flags"])
         pods = res.get("pods") or {}
-        actual_parts.append("%s:%s %d entries (flags %s) in %s" % (
-            h["host"], h["port"], count, _histogram_dict(res.get("response_flags")) or "-",
+        actual_parts.append("%s:%s %s (flags %s) in %s" % (
+            h["host"], h["port"], _plural(count, "entry"), _histogram_dict(res.get("response_flags")) or "-",
             _plural(len(pods), "pod")))
         if res.get("msg"):
             evidence.append("%s: %s" % (h["host"], res["msg"]))
@@ -820,7 +823,8 @@ def check_routing(facts, s):
             details["gateway"][h["host"]] = dest
             evidence.append("gateway %s: %s" % (h["host"], dest.get("evidence") or "no evidence"))
             if not dest.get("matched"):
-                problems.append("%s: the gateway has no SNI filter chain for %s (hop 2 missing)" % (h["host"], h["host"]))
+                problems.append("%s: the gateway has no SNI filter chain for %s (hop 2 missing)"
+                                % (h["host"], h["host"]))
             elif dest.get("cluster") != want and want not in (dest.get("clusters") or []):
                 problems.append("%s: the gateway sends it to %s, expected %s" % (h["host"], dest.get("cluster"), want))
             elif want not in _cluster_names(gres) and _cluster_names(gres):
@@ -843,7 +847,8 @@ def check_blocking(facts, s):
             _ctx(s, "istioctl"), s["client"]["deployment"], s["client"]["namespace"]),
     ]
     if not s["registry_only"]:
-        reason = s["reasons"].get("registry_only") or "REGISTRY_ONLY is not enabled (egress_verify_registry_only: false)"
+        reason = (s["reasons"].get("registry_only")
+                  or "REGISTRY_ONLY is not enabled (egress_verify_registry_only: false)")
         return _not_run("blocking", expected, reason, reproduce)
     if not s["data_plane"]:
         return _not_run("blocking", expected, _no_data_plane_reason(s), reproduce)
@@ -872,7 +877,10 @@ def check_blocking(facts, s):
         policy = cfg.get("outbound_traffic_policy") or {}
         mode = policy.get("mode", "unknown")
         parts.append("client outbound policy %s" % mode)
-        evidence.append("client config: %s (%s)" % (mode, policy.get("evidence", "")))
+        policy_evidence = policy.get("evidence") or ""
+        if isinstance(policy_evidence, list):
+            policy_evidence = "; ".join(str(e) for e in policy_evidence)
+        evidence.append("client config: %s (%s)" % (mode, policy_evidence))
         if mode != "REGISTRY_ONLY":
             problems.append("the client's outbound traffic policy is %s" % mode)
     elif isinstance(cfg, dict):
@@ -954,7 +962,8 @@ def diagnose(facts, rows, s):
                 "%s %s" % (p["name"], p["ready_containers"]) for p in no_proxy),
             "the sidecar was not injected, so nothing intercepts the app's traffic",
             "label the namespace: kubectl label ns %s istio-injection=enabled --overwrite; then "
-            "kubectl -n %s rollout restart deploy/%s" % (client["namespace"], client["namespace"], client["deployment"]),
+            "kubectl -n %s rollout restart deploy/%s" % (
+                client["namespace"], client["namespace"], client["deployment"]),
             "guide 4.2, 9 (sleep 1/2)", [p["name"] for p in no_proxy]))
 
     # evidence computed first: it decides which of the 000 explanations fits

@@ -231,7 +231,7 @@ def test_passing_scenario_all_checks_pass():
     by = {r["id"]: r for r in report["checks"]}
     assert "hop 1 %s -> %s" % (HOST, HOP1) in by["routing"]["actual"]
     assert "hop 2 %s -> %s" % (HOST, HOP2) in by["routing"]["actual"]
-    assert "1 entries" in by["gateway_log"]["actual"]
+    assert "1 entry (flags -\u00d71) in 1 pod" in by["gateway_log"]["actual"]
     assert any(HOP2 in e for e in by["gateway_log"]["evidence"])
 
 

@@ -88,7 +88,7 @@ summary:
   description: One line for the play output.
   returned: always
   type: str
-  sample: "egress_verify: FAILED - 6 passed, 2 failed, 0 not run (failed: gateway_log, routing); likely cause: hop1_not_matched"
+  sample: "egress_verify: FAILED - 6 passed, 2 failed, 0 not run (failed: gateway_log, routing); likely cause: ..."
 counts:
   description: Number of checks per verdict.
   returned: always

@@ -415,6 +415,20 @@ def module_error(res, fact_key):
 # settings
 # --------------------------------------------------------------------------
 
+def _to_bool(value, name):
+    """Booleans as Ansible passes them (bool, or 'true'/'false'/'yes'/'no'/'1'/'0' text)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0", "", "none"):
+        return False
+    raise VerifyReportError("facts.settings.%s must be a boolean, got %r" % (name, value))
+
+
 def normalise_settings(settings):
     """Validate and complete the 'settings' part of the facts."""
     if not isinstance(settings, dict):
@@ -424,9 +438,15 @@ def normalise_settings(settings):
         raise VerifyReportError("facts.settings.hosts is empty: give at least one registered host")
     norm_hosts = []
     for item in hosts:
+        if isinstance(item, str) and item:
+            item = {"host": item}
         if not isinstance(item, dict) or not item.get("host"):
             raise VerifyReportError("facts.settings.hosts: every item needs a 'host', got %r" % (item,))
-        port = int(item.get("port") or 443)
+        try:
+            port = int(item.get("port") or 443)
+        except (TypeError, ValueError):
+            raise VerifyReportError("facts.settings.hosts: port %r of %s is not a number"
+                                    % (item.get("port"), item["host"]))
         if not 0 < port < 65536:
             raise VerifyReportError("facts.settings.hosts: port %r of %s is outside 1-65535"
                                     % (item.get("port"), item["host"]))
@@ -435,13 +455,18 @@ def normalise_settings(settings):
         norm_hosts.append({"host": item["host"], "port": port, "url": url})
     out = dict(settings)
     out["hosts"] = norm_hosts
-    out["calls"] = int(settings.get("calls") or 5)
+    try:
+        out["calls"] = int(settings.get("calls") or 5)
+    except (TypeError, ValueError):
+        raise VerifyReportError("facts.settings.calls must be a whole number, got %r" % (settings.get("calls"),))
+    if out["calls"] < 1:
+        raise VerifyReportError("facts.settings.calls must be at least 1, got %d" % out["calls"])
     out["expected_code"] = str(settings.get("expected_code") or "200")
-    out["data_plane"] = bool(settings.get("data_plane", True))
+    out["data_plane"] = _to_bool(settings.get("data_plane", True), "data_plane")
     out["istioctl"] = settings.get("istioctl") or ""
-    out["registry_only"] = bool(settings.get("registry_only", False))
-    out["calico"] = bool(settings.get("calico", False))
-    out["require_all_replicas"] = bool(settings.get("require_all_replicas", True))
+    out["registry_only"] = _to_bool(settings.get("registry_only", False), "registry_only")
+    out["calico"] = _to_bool(settings.get("calico", False), "calico")
+    out["require_all_replicas"] = _to_bool(settings.get("require_all_replicas", True), "require_all_replicas")
     out["allowed_response_flags"] = list(settings.get("allowed_response_flags") or ["-"])
     gw = dict(settings.get("gateway") or {})
     gw.setdefault("namespace", "istio-system")

@@ -62,12 +62,15 @@ def _read(name):
 
 def log_result(pods, host=HOST, port=443, since=PROBE_BEFORE, min_count=1, expect="present"):
     """What egress_log_assert returns: access_log.assess over {pod: path or ''}."""
+    # text_blocks (current name) / text_chunks (earlier name) of access_log's line readers
+    text_source = getattr(access_log, "text_blocks", None) or getattr(access_log, "text_chunks")
     sources = []
     for pod, path in pods.items():
+        text = ""
         if path:
-            sources.append((pod, access_log.file_chunks(path, label=pod)))
-        else:
-            sources.append((pod, access_log.text_chunks("", label=pod)))
+            with open(path) as f:
+                text = f.read()
+        sources.append((pod, text_source(text, label=pod)))
     facts = access_log.assess(sources, host, port=port, expect=expect, min_count=min_count,
                               since_time=since, allow_empty=True)
     facts["changed"] = False
@@ -542,3 +545,17 @@ def test_json_round_trips_with_all_facts():
     data = json.loads(vr.render_json(report))
     assert data["passed"] is True and data["schema"] == vr.SCHEMA_VERSION
     assert data["facts"]["routing"]["client"][HOST]["destination"]["cluster"] == HOP1
+
+
+def test_settings_as_ansible_passes_them():
+    """Booleans may arrive as text; host items may be bare names."""
+    facts = passing_facts()
+    facts["settings"].update(data_plane="False", registry_only="yes", calico="false", calls="1")
+    facts["settings"]["hosts"] = [HOST]
+    report = vr.build_report(facts)
+    s = report["settings"]
+    assert s["data_plane"] is False and s["registry_only"] is True and s["calico"] is False
+    assert s["hosts"] == [{"host": HOST, "port": 443, "url": "https://%s/" % HOST}]
+    with pytest.raises(vr.VerifyReportError) as exc:
+        vr.build_report(dict(facts, settings=dict(facts["settings"], calico="maybe")))
+    assert "facts.settings.calico must be a boolean" in str(exc.value)

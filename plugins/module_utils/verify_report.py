@@ -501,8 +501,8 @@ def _curl(url, max_time=10):
 
 def _exec_client(settings, command):
     c = settings["client"]
-    return "%s -n %s exec deploy/%s -c %s -- %s" % (_ctx(settings), c["namespace"], c["deployment"],
-                                                   c["container"], command)
+    return "%s -n %s exec deploy/%s -c %s -- %s" % (
+        _ctx(settings), c["namespace"], c["deployment"], c["container"], command)
 
 
 # --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ description:
   - The module never fails because a check failed; the role decides what to do with RV(passed). It fails
     only on facts of the wrong shape or when the report cannot be written.
   - It reads nothing from the cluster. The only side effect is writing the report files, which is the
-    verification's output; in check mode nothing is written and RV(changed) tells whether the files
+    verification's output; in check mode nothing is written and C(changed) tells whether the files
     would have changed.
 author:
   - homelab platform engineers
@@ -55,9 +55,10 @@ options:
 attributes:
   check_mode:
     support: full
-    details: In check mode the verdicts are computed and returned, nothing is written.
+    description: In check mode the verdicts are computed and returned, and nothing is written.
   diff_mode:
     support: none
+    description: The report files are new output, not a change to show as a diff.
 notes:
   - Runs on the controller (or whichever host the play targets); the report directory is local to it.
 seealso:

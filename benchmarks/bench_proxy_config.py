@@ -12,7 +12,9 @@ side, on the same synthetic dump (grown from a real one, see gen_config_dump.py)
   present ($ISTIOCTL, $HOMELAB_PLANE_BIN/istioctl, ~/.cache/homelab-plane/bin,
   PATH); otherwise ratio=n/a with the reason.
 
-Each measurement is a fresh subprocess; medians of BENCH_RUNS runs with min/max.
+Each measurement is a fresh subprocess. Each figure is the median of
+BENCH_RUNS ratios of runs made back to back, with their min/max (the machine
+is shared; pairing cancels most of the load drift).
 Size: BENCH_DUMP_MB (default 100; 10 with BENCH_QUICK=1).
 """
 
@@ -112,7 +114,15 @@ def main():
     if info:
         benchlib.note(f"added {info['services']} external services ({info['mode']})")
 
-    json_s, mod_s, mod_wall = [], [], []
+    istioctl = find_istioctl()
+    reason = None
+    if istioctl is None:
+        reason = ("no istioctl binary (looked at $ISTIOCTL, $HOMELAB_PLANE_BIN/istioctl, "
+                  "~/.cache/homelab-plane/bin/istioctl, PATH); build the local plane (hack/plane) to get one")
+    else:
+        benchlib.note(f"istioctl: {istioctl} ({istioctl_version(istioctl)})")
+
+    json_s, mod_s, mod_wall, ictl = [], [], [], []
     last = None
     for _ in range(runs):
         res = benchlib.run_probe([py, "-c", PROBE_JSON, path], env=env)
@@ -121,34 +131,28 @@ def main():
         last = benchlib.run_probe([py, "-c", PROBE_MODULE, path, HOST], env=env)
         mod_wall.append(time.perf_counter() - start)
         mod_s.append(last["seconds"])
-    benchlib.note(f"module facts: {last['clusters']} clusters, {last['listeners']} listeners, "
-                  f"destination matched={last['matched']}")
-    st_json, st_mod = benchlib.stats(json_s), benchlib.stats(mod_s)
-    benchlib.note(benchlib.fmt_stats("json.load(file)", st_json))
-    benchlib.note(benchlib.fmt_stats("read + analyse_config_dump", st_mod))
-    ratio_json = st_mod["median"] / st_json["median"]
-
-    istioctl = find_istioctl()
-    ratio_ictl = None
-    reason = None
-    if istioctl is None:
-        reason = ("no istioctl binary (looked at $ISTIOCTL, $HOMELAB_PLANE_BIN/istioctl, "
-                  "~/.cache/homelab-plane/bin/istioctl, PATH); build the local plane (hack/plane) to get one")
-    else:
-        benchlib.note(f"istioctl: {istioctl} ({istioctl_version(istioctl)})")
-        ictl = []
-        try:
-            for _ in range(runs):
+        if istioctl is not None and reason is None:
+            try:
                 elapsed, _proc = benchlib.time_cmd([istioctl, "proxy-config", "all", "--file", path])
                 ictl.append(elapsed)
-        except RuntimeError as exc:
-            reason = f"istioctl could not read the dump: {exc}"
-        if ictl and reason is None:
-            st_ictl, st_wall = benchlib.stats(ictl), benchlib.stats(mod_wall)
-            benchlib.note(benchlib.fmt_stats("istioctl proxy-config all --file (process)", st_ictl))
-            benchlib.note(benchlib.fmt_stats("module probe (process: python start, import, read, analyse)",
-                                             st_wall))
-            ratio_ictl = st_wall["median"] / st_ictl["median"]
+            except RuntimeError as exc:
+                reason = f"istioctl could not read the dump: {exc}"
+    benchlib.note(f"module facts: {last['clusters']} clusters, {last['listeners']} listeners, "
+                  f"destination matched={last['matched']}")
+    benchlib.note(benchlib.fmt_stats("json.load(file)", benchlib.stats(json_s)))
+    benchlib.note(benchlib.fmt_stats("read + analyse_config_dump", benchlib.stats(mod_s)))
+    r_json = benchlib.paired_ratio(mod_s, json_s)
+    benchlib.note(benchlib.fmt_ratio_stats("module / json.load", r_json))
+    ratio_json = r_json["median"]
+
+    ratio_ictl = None
+    if reason is None and ictl:
+        benchlib.note(benchlib.fmt_stats("istioctl proxy-config all --file (process)", benchlib.stats(ictl)))
+        benchlib.note(benchlib.fmt_stats("module probe (process: python start, import, read, analyse)",
+                                         benchlib.stats(mod_wall)))
+        r_ictl = benchlib.paired_ratio(mod_wall, ictl)
+        benchlib.note(benchlib.fmt_ratio_stats("module process / istioctl process", r_ictl))
+        ratio_ictl = r_ictl["median"]
 
     benchlib.emit("proxy_config_vs_json_load", ratio_json, 1.5,
                   f"json.load of the same {size / 1048576:.0f} MiB dump")

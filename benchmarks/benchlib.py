@@ -112,6 +112,23 @@ def stats(values):
     }
 
 
+def paired_ratio(measured, baseline):
+    """Ratios of runs made back to back (measured[i] / baseline[i]) and their stats.
+
+    On a shared machine the load drifts between runs; a ratio of two runs made
+    one right after the other cancels most of that drift, so the reported
+    figure is the median of the per-pair ratios and the spread is theirs.
+    """
+    if len(measured) != len(baseline) or not measured:
+        raise ValueError("paired_ratio needs two non-empty lists of the same length")
+    return stats([m / b for m, b in zip(measured, baseline)])
+
+
+def fmt_ratio_stats(label: str, st: dict) -> str:
+    return (f"{label}: median={st['median']:.2f}x min={st['min']:.2f}x "
+            f"max={st['max']:.2f}x (n={st['n']} back-to-back pairs)")
+
+
 def fmt_stats(label: str, st: dict, unit: str = "s") -> str:
     if unit == "s":
         return (f"{label}: median={st['median']:.3f}s min={st['min']:.3f}s "

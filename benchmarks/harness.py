@@ -112,7 +112,23 @@ def main(argv=None):
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--strict", action="store_true", help="exit 3 when a measured ratio misses its target")
     parser.add_argument("--table", action="store_true", help="print a Markdown table of the results")
+    parser.add_argument("--table-from", metavar="LOG",
+                        help="print the Markdown table of the BENCH lines in LOG (a saved run) and exit")
     args = parser.parse_args(argv)
+
+    if args.table_from:
+        try:
+            with open(args.table_from, encoding="utf-8") as handle:
+                found = {}
+                for line in handle:
+                    res = parse_bench(line)
+                    if res:
+                        found[res["name"]] = res  # the summary repeats them: keep one each
+        except OSError as exc:
+            print(f"harness: cannot read {args.table_from}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(table(list(found.values())))
+        return 0
 
     scripts = discover(args.only)
     if args.list:

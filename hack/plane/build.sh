@@ -46,7 +46,7 @@ ISTIO_LDFLAGS="-s -w -X istio.io/istio/pkg/version.buildVersion=$PLANE_ISTIO_VER
 -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$PLANE_ISTIO_VERSION"
 HELM_LDFLAGS="-s -w -X helm.sh/helm/v3/internal/version.version=$PLANE_HELM_VERSION \
 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
-KWOK_LDFLAGS="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$PLANE_KWOK_VERSION"
+KWOK_LDFLAGS="-s -w"  # sigs.k8s.io/kwok/pkg/consts.Version is "0.6.1" in the tagged source
 HELM_DIFF_LDFLAGS="-s -w -X github.com/databus23/helm-diff/v3/cmd.Version=${PLANE_HELM_DIFF_VERSION#v}"
 
 # recipe <name>: one line that changes whenever the binary would come out different.

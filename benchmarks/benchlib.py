@@ -151,7 +151,10 @@ def bench_line(name: str, ratio, target, baseline: str) -> str:
     return f"BENCH {name} ratio={ratio_s} target={target_s} baseline={baseline}"
 
 
-def emit(name: str, ratio, target, baseline: str) -> None:
+def emit(name: str, ratio, target, baseline: str, spread=None) -> None:
+    """Print the BENCH line; `spread` (a stats() dict of the ratios) goes on a line before it."""
+    if spread:
+        print(f"# {name} spread: min={spread['min']:.2f} max={spread['max']:.2f} n={spread['n']}", flush=True)
     print(bench_line(name, ratio, target, baseline), flush=True)
 
 

@@ -31,6 +31,8 @@ sys.path.insert(0, HERE)
 
 import benchlib
 
+SPREAD_LINE = re.compile(r"^# (?P<name>\S+) spread: (?P<spread>.+)$")
+SKIP_LINE = re.compile(r"^# (?P<name>\S+) skipped: (?P<reason>.+)$")
 BENCH_LINE = re.compile(
     r"^BENCH (?P<name>\S+) ratio=(?P<ratio>n/a|[0-9]+(?:\.[0-9]+)?) "
     r"target=(?P<target>\S+) baseline=(?P<baseline>.+)$")
@@ -64,15 +66,56 @@ def missed(result):
         return False
 
 
-def table(results):
-    rows = ["| benchmark | ratio | target | baseline | target met |", "|---|---|---|---|---|"]
+def table(results, notes=None):
+    """Markdown table; notes maps a benchmark name to its spread or skip reason."""
+    notes = notes or {}
+    rows = ["| benchmark | ratio (median) | spread | target | baseline | target met |",
+            "|---|---|---|---|---|---|"]
     for res in results:
+        note = notes.get(res["name"], {})
         if res["ratio"] == "n/a":
-            met = "not run"
+            met = "not run: " + note.get("reason", "see the run's output")
         else:
-            met = "no" if missed(res) else "yes"
-        rows.append(f"| `{res['name']}` | {res['ratio']} | <= {res['target']} | {res['baseline']} | {met} |")
+            met = "**no**" if missed(res) else "yes"
+        spread = note.get("spread", "")
+        rows.append(f"| `{res['name']}` | {res['ratio']} | {spread} | <= {res['target']} | "
+                    f"{res['baseline']} | {met} |")
     return "\n".join(rows)
+
+
+def note_of(line, notes):
+    """Collect `# <name> spread: ...` and `# <name> skipped: ...` lines into notes."""
+    for regex, key in ((SPREAD_LINE, "spread"), (SKIP_LINE, "reason")):
+        match = regex.match(line.rstrip("\n"))
+        if match:
+            notes.setdefault(match.group("name"), {})[key] = match.group(key)
+            return True
+    return False
+
+
+RESULTS_BLOCK = re.compile(r"(<!-- BEGIN RESULTS[^>]*-->\n).*?(<!-- END RESULTS -->)", re.DOTALL)
+
+
+def write_results(doc, text, machine, source):
+    try:
+        with open(doc, encoding="utf-8") as handle:
+            content = handle.read()
+    except OSError as exc:
+        print(f"harness: cannot read {doc}: {exc.strerror}", file=sys.stderr)
+        return 1
+    if not RESULTS_BLOCK.search(content):
+        print(f"harness: {doc} has no <!-- BEGIN RESULTS --> ... <!-- END RESULTS --> block", file=sys.stderr)
+        return 1
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(source)))
+    body = f"{text}\n\nRun of {stamp}; {machine or 'machine: not recorded'}.\n"
+    content = RESULTS_BLOCK.sub(lambda m: m.group(1) + body + m.group(2), content, count=1)
+    with open(doc, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    print(f"harness: results written into {doc}")
+    return 0
+
+
+NOTES = {}
 
 
 def run_one(script, log):
@@ -91,6 +134,8 @@ def run_one(script, log):
         res = parse_bench(line)
         if res:
             found.append(res)
+        elif note_of(line, NOTES):
+            pass
         elif line.startswith("BENCH "):
             print(f"harness: malformed BENCH line from {name}: {line.strip()}", file=sys.stderr)
             proc.wait()
@@ -114,21 +159,31 @@ def main(argv=None):
     parser.add_argument("--table", action="store_true", help="print a Markdown table of the results")
     parser.add_argument("--table-from", metavar="LOG",
                         help="print the Markdown table of the BENCH lines in LOG (a saved run) and exit")
+    parser.add_argument("--into", metavar="DOC",
+                        help="with --table-from: replace the results block of DOC (between the "
+                             "BEGIN RESULTS / END RESULTS comments) instead of printing")
     args = parser.parse_args(argv)
 
     if args.table_from:
         try:
             with open(args.table_from, encoding="utf-8") as handle:
-                found = {}
+                found, machine, notes = {}, "", {}
                 for line in handle:
                     res = parse_bench(line)
                     if res:
                         found[res["name"]] = res  # the summary repeats them: keep one each
+                    elif line.startswith("machine: "):
+                        machine = line.strip()
+                    else:
+                        note_of(line, notes)
         except OSError as exc:
             print(f"harness: cannot read {args.table_from}: {exc.strerror}", file=sys.stderr)
             return 1
-        print(table(list(found.values())))
-        return 0
+        text = table(list(found.values()), notes)
+        if not args.into:
+            print(text)
+            return 0
+        return write_results(args.into, text, machine, args.table_from)
 
     scripts = discover(args.only)
     if args.list:
@@ -155,7 +210,7 @@ def main(argv=None):
 
     if args.table:
         print()
-        print(table(results))
+        print(table(results, NOTES))
     print()
     if errors:
         print(f"harness: failed: {', '.join(errors)}", file=sys.stderr)

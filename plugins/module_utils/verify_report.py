@@ -991,6 +991,32 @@ def diagnose(facts, rows, s):
                 client["namespace"], client["namespace"], client["deployment"]),
             "guide 4.2, 9 (sleep 1/2)", [p["name"] for p in no_proxy]))
 
+    # missing pieces (preconditions)
+    gw_pods = pre.get("gateway_pods") or []
+    if by["preconditions"]["verdict"] == FAIL and (not gw_pods or not all(p["ready"] for p in gw_pods)):
+        out.append(_diag(
+            "gateway_not_ready",
+            "no Ready egress gateway pod (%s in %s)" % (gw["selector"], gw["namespace"]),
+            "the egress gateway is not installed, not rolled out, or its pods carry other labels",
+            "install it (egress_gateway role, guide 3.3); kubectl -n %s get deploy,pod -l %s; check that "
+            "egress_verify_gateway_labels is the chart's labels" % (gw["namespace"], gw["selector"]),
+            "guide 3.4", ["%s %s ready=%s" % (p["name"], p["ready_containers"], p["ready"]) for p in gw_pods]
+            or ["no pod"]))
+    if by["preconditions"]["verdict"] == FAIL and not (pre.get("client_pods") or []):
+        out.append(_diag(
+            "client_missing", "no client pod %s in %s" % (client["selector"], client["namespace"]),
+            "the test client is not deployed (or has another name/namespace)",
+            "deploy it (test_client role, guide 4.1) or set egress_verify_client_name/namespace",
+            "guide 4.1", []))
+    missing_hosts = [h["host"] for h in s["hosts"]
+                     if not any(_host_covered(pat, h["host"]) for g in pre.get("gateways") or [] for pat in g["hosts"])]
+    if by["preconditions"]["verdict"] == FAIL and missing_hosts:
+        out.append(_diag(
+            "routes_missing", "no Istio Gateway lists %s" % ", ".join(missing_hosts),
+            "the egress objects (ServiceEntry, Gateway, DestinationRule, VirtualService) are not applied",
+            "apply them (egress_routes role, guide 6); kubectl get gateways.networking.istio.io -A",
+            "guide 6", []))
+
     # evidence computed first: it decides which of the 000 explanations fits
     dns_evidence = []
     for h, codes in call_codes.items():
@@ -1247,6 +1273,11 @@ def normalise_facts(facts):
     if not isinstance(facts, dict):
         raise VerifyReportError("facts must be a dict, got %s" % type(facts).__name__)
     nf = dict(facts)
+    # Ansible renders "{{ x | default(none) }}" inside a dict as "": absent.
+    for key in ("preconditions", "xds", "analyze", "calls", "gateway_log", "gateway_log_any_time",
+                "routing", "blocking", "l3"):
+        if nf.get(key) in ("", "None"):
+            nf[key] = None
     for key, fact_key in (("gateway_log", "count"), ("gateway_log_any_time", "count")):
         if nf.get(key) is not None:
             nf[key] = _with_errors(by_host(nf[key]), fact_key)
@@ -1369,7 +1400,7 @@ def render_markdown(report):
         "",
         "**%s**" % report["summary"],
         "",
-        "- started: %s; probe started: %s" % (run.get("started", "?"), run.get("probe_started", "?")),
+        "- started: %s; probe started: %s" % (run.get("started") or "?", run.get("probe_started") or "-"),
         "- context: %s; data plane: %s; istioctl: %s" % (
             s["context"] or "(current)", "yes" if s["data_plane"] else "no",
             s["istioctl"] or "not found"),

@@ -62,15 +62,13 @@ def _read(name):
 
 def log_result(pods, host=HOST, port=443, since=PROBE_BEFORE, min_count=1, expect="present"):
     """What egress_log_assert returns: access_log.assess over {pod: path or ''}."""
-    # text_blocks (current name) / text_chunks (earlier name) of access_log's line readers
-    text_source = getattr(access_log, "text_blocks", None) or getattr(access_log, "text_chunks")
     sources = []
     for pod, path in pods.items():
         text = ""
         if path:
             with open(path) as f:
                 text = f.read()
-        sources.append((pod, text_source(text, label=pod)))
+        sources.append((pod, access_log.text_blocks(text, label=pod)))
     facts = access_log.assess(sources, host, port=port, expect=expect, min_count=min_count,
                               since_time=since, allow_empty=True)
     facts["changed"] = False
@@ -455,8 +453,11 @@ def test_l3_not_locked():
 def test_control_plane_only_reports_not_run_never_pass():
     facts = passing_facts()
     facts["settings"]["data_plane"] = False
-    for key in ("xds", "calls", "gateway_log", "routing", "blocking", "l3"):
+    for key in ("xds", "calls", "gateway_log", "routing"):
         facts.pop(key)
+    # what Ansible passes for "{{ skipped.results | default(none) }}" inside a dict
+    facts["blocking"] = ""
+    facts["l3"] = ""
     report = vr.build_report(facts)
     v = verdicts(report)
     assert v["preconditions"] == vr.PASS and v["analyze"] == vr.PASS
@@ -559,3 +560,15 @@ def test_settings_as_ansible_passes_them():
     with pytest.raises(vr.VerifyReportError) as exc:
         vr.build_report(dict(facts, settings=dict(facts["settings"], calico="maybe")))
     assert "facts.settings.calico must be a boolean" in str(exc.value)
+
+
+def test_nothing_installed_names_the_missing_pieces():
+    """What the role saw on a bare control plane: no gateway, no client, no Istio objects."""
+    facts = passing_facts()
+    facts["settings"]["data_plane"] = False
+    facts["preconditions"] = {"gateway_pods": [], "client_pods": [], "gateways": [], "destination_rules": []}
+    for key in ("xds", "calls", "gateway_log", "routing", "blocking", "l3"):
+        facts.pop(key)
+    report = vr.build_report(facts)
+    assert verdicts(report)["preconditions"] == vr.FAIL
+    assert diag_ids(report) == ["gateway_not_ready", "client_missing", "routes_missing"]

@@ -1,15 +1,14 @@
-"""Settings of the testinfra checks, handed over by molecule/shared/testinfra.yml.
+"""Fixtures of tests/molecule_default.
 
-These tests run against a live cluster with a data plane (molecule scenario
-`default` on kind). Outside such a run (no SCENARIO_KUBECONFIG) they are
-skipped with that reason instead of failing on a missing cluster.
+test_by_hand.py runs against a live cluster with a data plane (molecule
+scenario `default` on kind), with settings handed over by
+molecule/shared/testinfra.yml; outside such a run (no SCENARIO_KUBECONFIG) it
+is skipped with that reason. test_shared_checks.py needs no cluster.
 """
 
 import os
 
 import pytest
-
-testinfra = pytest.importorskip("testinfra", reason="pytest-testinfra is not installed")
 
 
 class Scenario:
@@ -46,4 +45,5 @@ def scenario():
 
 @pytest.fixture(scope="session")
 def local():
+    testinfra = pytest.importorskip("testinfra", reason="pytest-testinfra is not installed")
     return testinfra.get_host("local://")

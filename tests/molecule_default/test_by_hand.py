@@ -9,7 +9,8 @@ import shlex
 import time
 
 import pytest
-import testinfra
+
+testinfra = pytest.importorskip("testinfra", reason="pytest-testinfra is not installed")
 
 
 def _pods(local, scenario, namespace, selector):

@@ -1174,14 +1174,24 @@ def diagnose(facts, rows, s):
     # routing: bypass visible in the config even if the log said nothing
     for h in s["hosts"]:
         dest = client_dests.get(h["host"])
-        if isinstance(dest, dict) and dest.get("matched") is False and not any(
-                d["id"] in ("hop1_not_matched", "other_host_only") for d in out):
-            out.append(_diag(
-                "hop1_not_matched",
-                "the client sidecar has no SNI route for %s:%s" % (h["host"], h["port"]),
-                "the VirtualService hop 1 (gateways: [mesh], sniHosts) is missing or not visible to the client",
-                "check the VirtualService hop-1 match and its exportTo/namespace",
-                "guide 6.4, 9", [dest.get("evidence") or ""]))
+        if not isinstance(dest, dict) or dest.get("via_egress_gateway") is not False:
+            continue
+        if any(d["id"] in ("hop1_not_matched", "other_host_only") for d in out):
+            break
+        if dest.get("matched"):
+            symptom = "the client sidecar sends %s:%s to %s, not to the egress gateway" % (
+                h["host"], h["port"], dest.get("cluster"))
+            cause = ("the client's SNI route for the host goes straight out: the VirtualService has the "
+                     "host but no hop-1 tls route for gateways: [mesh] to the egress gateway")
+        else:
+            symptom = "the client sidecar has no SNI route for %s:%s" % (h["host"], h["port"])
+            cause = "the VirtualService hop 1 (gateways: [mesh], sniHosts) is missing or not visible to the client"
+        out.append(_diag(
+            "hop1_not_matched", symptom, cause,
+            "add/fix the hop-1 tls route (match gateways: [mesh], port %s, sniHosts: [%s] -> %s.%s.svc.cluster.local "
+            "subset) and check the VirtualService's namespace/exportTo" % (
+                h["port"], h["host"], gw["service"], gw["namespace"]),
+            "guide 6.4, 9", [dest.get("evidence") or ""]))
 
     # not blocked -> REGISTRY_ONLY not applied
     if by["blocking"]["verdict"] == FAIL:

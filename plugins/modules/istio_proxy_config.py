@@ -1,0 +1,589 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: istio_proxy_config
+short_description: Read an Istio proxy's Envoy configuration and say where traffic to a host goes
+version_added: 0.1.0
+description:
+  - Reads the Envoy admin config dump (C(/config_dump)) of one Istio proxy, either live from a pod
+    (through the Kubernetes API's exec, running C(pilot-agent request GET config_dump) in the proxy
+    container; no istioctl needed) or from a file, and returns structured facts a playbook can assert on.
+  - Returns the proxy's identity, its clusters, listeners (with the SNI of every filter chain and its
+    destination cluster), HTTP route tables, the outbound traffic policy the proxy actually enforces, and,
+    when O(host) is given, where a connection to O(host):O(port) goes.
+  - On a sidecar the O(host) answer is hop 1 of the egress path. RV(destination.via_egress_gateway) is true
+    when the filter chain that selects the host (SNI) sends it to a cluster of the egress gateway service
+    (for example C(outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local)). A chain
+    straight to C(outbound|443||httpbin.org) on a sidecar means the traffic bypasses the gateway.
+  - On a gateway (router) the same call reports hop 2, the cluster the gateway forwards the host to
+    (C(outbound|443||httpbin.org)) and the SNI filter chain that selects it.
+  - TLS passthrough routing lives in the listeners, not in the routes, so this module reads filter chains;
+    C(istioctl proxy-config routes) shows nothing for it.
+  - The module never changes anything.
+author:
+  - homelab platform engineers (!UNKNOWN)
+options:
+  pod:
+    description:
+      - Name of the pod whose proxy to read. Requires O(namespace).
+      - Mutually exclusive with O(src); one of them is required.
+    type: str
+  namespace:
+    description:
+      - Namespace of O(pod).
+    type: str
+  container:
+    description:
+      - Container of O(pod) that runs the Istio proxy (C(pilot-agent) and Envoy).
+      - Found among the containers and, for native sidecars (Kubernetes 1.33+), among the init containers.
+      - Used by O(source=api); istioctl picks the proxy container itself.
+    type: str
+    default: istio-proxy
+  source:
+    description:
+      - How a live dump is read.
+      - V(api) execs C(pilot-agent request GET config_dump) in O(container) through the Kubernetes API
+        (needs C(create) on C(pods/exec) and C(get) on C(pods)).
+      - V(istioctl) runs C(istioctl proxy-config all <pod>.<namespace> -o json), which prints the same raw
+        config dump; istioctl must be on E(PATH).
+      - Ignored with O(src).
+    type: str
+    choices: [api, istioctl]
+    default: api
+  src:
+    description:
+      - Path to a config dump JSON file on the managed node, for example saved with
+        C(kubectl exec POD -c istio-proxy -- pilot-agent request GET config_dump > dump.json).
+      - Mutually exclusive with O(pod).
+    type: path
+  host:
+    description:
+      - External host name to follow through the configuration (the TLS SNI / HTTP authority), for
+        example V(httpbin.org). When omitted, RV(destination) is not returned.
+      - Must not be empty.
+    type: str
+  port:
+    description:
+      - Destination port of O(host), 1-65535.
+    type: int
+    default: 443
+  egress_gateway_service:
+    description:
+      - Fully qualified name of the egress gateway's Kubernetes Service. A destination cluster whose host
+        part is this name counts as "via the egress gateway".
+    type: str
+    default: istio-egressgateway.istio-system.svc.cluster.local
+  include_raw:
+    description:
+      - Also return the whole decoded config dump as RV(raw). Dumps of big meshes are tens of megabytes.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds to wait for the pod exec of O(source=api).
+    type: int
+    default: 60
+extends_documentation_fragment:
+  - homelab.istio_egress.kube
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it behaves the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Live reads need network access to the Kubernetes API from the managed node.
+notes:
+  - C(changed) is always false.
+  - The outbound traffic policy is read from where unmatched traffic goes, not from the presence of
+    clusters. Istio builds both C(PassthroughCluster) and C(BlackHoleCluster) on every sidecar; the mode
+    shows in the catch-all chain of the C(virtualOutbound) listener (C(PassthroughCluster) for ALLOW_ANY,
+    C(BlackHoleCluster) for REGISTRY_ONLY), in the C(PassthroughFilterChain) default chains, and in the
+    C(allow_any) / C(block_all) virtual hosts of HTTP route tables.
+  - Handles Envoy v2 and v3 dumps (C(envoy.admin.v2alpha) and C(envoy.admin.v3) type URLs), static and
+    dynamic resources, VIP listeners (for example C(240.240.0.1_443)) as well as C(0.0.0.0_443),
+    C(tcp_proxy) with C(cluster) or C(weighted_clusters), C(default_filter_chain), and both the
+    snake_case and lowerCamelCase JSON field names.
+seealso:
+  - name: Envoy admin config dump
+    description: The admin endpoint this module reads.
+    link: https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--config_dump
+  - name: istioctl proxy-config
+    description: The istioctl command that prints the same dump with C(-o json).
+    link: https://istio.io/latest/docs/reference/commands/istioctl/#istioctl-proxy-config-all
+"""
+
+EXAMPLES = r"""
+- name: Read the client sidecar and follow httpbin.org:443
+  homelab.istio_egress.istio_proxy_config:
+    pod: "{{ client_pod }}"
+    namespace: demo
+    host: httpbin.org
+  register: client_proxy
+
+- name: Prove the sidecar sends httpbin.org to the egress gateway
+  ansible.builtin.assert:
+    that:
+      - client_proxy.destination.matched
+      - client_proxy.destination.via_egress_gateway
+      - client_proxy.outbound_traffic_policy.mode == 'REGISTRY_ONLY'
+    fail_msg: "{{ client_proxy.destination.evidence }}"
+    success_msg: "{{ client_proxy.destination.evidence }}"
+
+- name: Read the egress gateway (hop 2) with istioctl
+  homelab.istio_egress.istio_proxy_config:
+    pod: "{{ egress_gateway_pod }}"
+    namespace: istio-system
+    source: istioctl
+    host: httpbin.org
+  register: gateway_proxy
+
+- name: The gateway forwards httpbin.org to the external host
+  ansible.builtin.assert:
+    that:
+      - gateway_proxy.proxy.type == 'router'
+      - gateway_proxy.destination.cluster == 'outbound|443||httpbin.org'
+
+- name: Analyse a dump saved earlier, with a gateway in its own namespace
+  homelab.istio_egress.istio_proxy_config:
+    src: /tmp/sleep-config_dump.json
+    host: httpbin.org
+    egress_gateway_service: egressgateway.istio-egress.svc.cluster.local
+  register: offline
+"""
+
+RETURN = r"""
+proxy:
+  description: Identity of the proxy, from the bootstrap node.
+  returned: always
+  type: dict
+  contains:
+    type:
+      description:
+        - V(sidecar), V(router) (a gateway) or V(waypoint), from the node id prefix (C(sidecar~...));
+          without one, V(router) when the node metadata has C(ROUTER_MODE), V(sidecar) when the dump
+          has the iptables capture listener, else V(unknown).
+      type: str
+      sample: sidecar
+    istio_version:
+      description: C(ISTIO_VERSION) from the node metadata.
+      type: str
+      sample: 1.30.0
+    envoy_version:
+      description: Envoy version from the node's build version, when present.
+      type: str
+      sample: 1.34.1
+    node_id:
+      description: The Envoy node id.
+      type: str
+      sample: sidecar~10.233.70.12~sleep-6f8d5d6b4c-x2x8q.demo~demo.svc.cluster.local
+    pod:
+      description: Pod name from the node metadata or node id.
+      type: str
+      sample: sleep-6f8d5d6b4c-x2x8q
+    namespace:
+      description: Pod namespace from the node metadata or node id.
+      type: str
+      sample: demo
+config_types:
+  description: The admin config dump types the dump contained, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [BootstrapConfigDump, ClustersConfigDump, ListenersConfigDump, RoutesConfigDump, SecretsConfigDump]
+clusters:
+  description:
+    - Active static and dynamic clusters. Istio names are split as C(direction|port|subset|host);
+      other names (C(BlackHoleCluster), C(PassthroughCluster), C(xds-grpc)) have null parts.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local
+      direction: outbound
+      port: 443
+      subset: httpbin
+      host: istio-egressgateway.istio-system.svc.cluster.local
+      type: EDS
+    - name: PassthroughCluster
+      direction: null
+      port: null
+      subset: null
+      host: null
+      type: ORIGINAL_DST
+listeners:
+  description:
+    - Active static and dynamic listeners with their filter chains; C(default_filter_chain) is listed last
+      with C(default=true).
+    - Per chain, C(filter) is the terminal network filter (V(tcp_proxy), V(http_connection_manager), or the
+      filter's own name), C(cluster) or C(weighted_clusters) its tcp_proxy destination, and
+      C(route_config_name) the route table of an HTTP chain.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: 0.0.0.0_443
+      address: 0.0.0.0
+      port: 443
+      origin: dynamic
+      direction: OUTBOUND
+      use_original_dst: false
+      filter_chains:
+        - name: null
+          default: false
+          server_names: [httpbin.org]
+          destination_port: null
+          filter: tcp_proxy
+          cluster: outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local
+          weighted_clusters: null
+          route_config_name: null
+        - name: PassthroughFilterChain
+          default: true
+          server_names: []
+          destination_port: null
+          filter: tcp_proxy
+          cluster: BlackHoleCluster
+          weighted_clusters: null
+          route_config_name: null
+routes:
+  description:
+    - HTTP route tables (RDS and inline); per virtual host its domains, the clusters its routes send to
+      and the status codes of direct responses.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: "80"
+      inline: false
+      virtual_hosts:
+        - name: httpbin.org:80
+          domains: [httpbin.org, httpbin.org:80]
+          clusters: [outbound|80|httpbin|istio-egressgateway.istio-system.svc.cluster.local]
+          direct_responses: []
+        - name: block_all
+          domains: ["*"]
+          clusters: []
+          direct_responses: [502]
+outbound_traffic_policy:
+  description: The outbound traffic policy this proxy enforces, read from its catch-all destinations.
+  returned: always
+  type: dict
+  contains:
+    mode:
+      description: V(ALLOW_ANY), V(REGISTRY_ONLY) or V(unknown) (always on a router).
+      type: str
+      sample: REGISTRY_ONLY
+    evidence:
+      description: Sentences naming the listener chains or virtual hosts the mode was read from, decisive first.
+      type: list
+      elements: str
+      sample:
+        - >-
+          listener virtualOutbound catch-all filter chain virtualOutbound-catchall-tcp
+          → tcp_proxy BlackHoleCluster (REGISTRY_ONLY)
+destination:
+  description: Where this proxy sends a connection to O(host):O(port).
+  returned: when O(host) is given
+  type: dict
+  contains:
+    host:
+      description: The host analysed, lower-cased.
+      type: str
+      sample: httpbin.org
+    port:
+      description: The port analysed.
+      type: int
+      sample: 443
+    matched:
+      description:
+        - True when a filter chain (SNI), a service VIP listener or an HTTP virtual host is configured for the
+          host. False when the connection would only hit a catch-all (then RV(destination.cluster) is that
+          catch-all, for example C(BlackHoleCluster)).
+      type: bool
+      sample: true
+    protocol:
+      description: V(tls) (matched by SNI), V(http) (matched by a virtual host domain), V(tcp) (matched by a
+        service VIP listener without SNI), or null.
+      type: str
+      sample: tls
+    listener:
+      description: Name of the listener that handles the connection.
+      type: str
+      sample: 0.0.0.0_443
+    filter_chain:
+      description: Name of the selected filter chain, when it has one.
+      type: str
+      sample: null
+    server_names:
+      description: C(filter_chain_match.server_names) of the selected chain.
+      type: list
+      elements: str
+      sample: [httpbin.org]
+    route:
+      description: Route table name, for an HTTP destination.
+      type: str
+      sample: null
+    virtual_host:
+      description: Virtual host name, for an HTTP destination.
+      type: str
+      sample: null
+    cluster:
+      description: The destination cluster; null when the destination is weighted.
+      type: str
+      sample: outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local
+    weighted_clusters:
+      description: The weighted destination clusters (C(name), C(weight), C(host), C(subset)), or null.
+      type: list
+      elements: dict
+      sample: null
+    clusters:
+      description: All destination cluster names (the one RV(destination.cluster) or the weighted ones); empty
+        when nothing matched and no catch-all was found.
+      type: list
+      elements: str
+      sample: [outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local]
+    cluster_found:
+      description: Whether every destination cluster exists among RV(clusters); null when the dump has no
+        clusters section. False typically means a DestinationRule subset is missing.
+      type: bool
+      sample: true
+    via_egress_gateway:
+      description: True when every destination cluster (with a weight above 0) is one of the egress gateway
+        service O(egress_gateway_service), that is, this proxy sends the host to the gateway (hop 1).
+      type: bool
+      sample: true
+    direct:
+      description: True when every destination cluster's host is O(host) itself. On a sidecar this means the
+        traffic bypasses the gateway; on a gateway it is the expected hop 2.
+      type: bool
+      sample: false
+    egress_gateway_service:
+      description: The egress gateway service compared against.
+      type: str
+      sample: istio-egressgateway.istio-system.svc.cluster.local
+    hop:
+      description: V(1) for a sidecar, V(2) for a router, null when the proxy type is unknown.
+      type: int
+      sample: 1
+    evidence:
+      description: One sentence saying which listener, chain and cluster decide, and what that means.
+      type: str
+      sample: >-
+        listener 0.0.0.0_443 filter chain SNI httpbin.org → tcp_proxy
+        outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local;
+        httpbin.org is sent to the egress gateway istio-egressgateway.istio-system.svc.cluster.local (hop 1)
+    alternatives:
+      description: Other chains that also match the host (for example on a VIP and on 0.0.0.0), as sentences.
+      type: list
+      elements: str
+      sample: []
+source:
+  description: Where the dump came from, V(api), V(istioctl) or V(file).
+  returned: always
+  type: str
+  sample: api
+cmd:
+  description: The command that produced the dump (run in the pod for V(api)).
+  returned: when the dump was read live
+  type: list
+  elements: str
+  sample: [pilot-agent, request, GET, config_dump]
+raw:
+  description: The whole decoded config dump.
+  returned: when O(include_raw=true)
+  type: dict
+  sample: {configs: []}
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.homelab.istio_egress.plugins.module_utils import kube
+from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_config import (
+    DEFAULT_EGRESS_GATEWAY_SERVICE,
+    ConfigDumpError,
+    parse_config_dump,
+)
+
+EXEC_COMMAND = ["pilot-agent", "request", "GET", "config_dump"]
+
+# What container runtimes print when the binary is absent (runc/crun via the
+# exec error channel, or a shell's own message).
+_NO_BINARY = re.compile(r"executable file not found|no such file or directory|not found in \$PATH"
+                        r"|pilot-agent: not found", re.IGNORECASE)
+_FORBIDDEN = re.compile(r"\b403\b|forbidden", re.IGNORECASE)
+
+
+class ReadError(Exception):
+    """A live read failed; str(exc) is one sentence for fail_json."""
+
+    def __init__(self, msg, **facts):
+        super().__init__(msg)
+        self.facts = facts
+
+
+def _first_line(text, limit=300):
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return ""
+
+
+def find_proxy_container(pod, container):
+    """Return the container's kind ('container' or 'native sidecar') or raise ReadError."""
+    spec = pod.spec
+    names = [c.name for c in (spec.containers or [])]
+    if container in names:
+        return "container"
+    # Native sidecars: an init container with restartPolicy Always (kubelet >= 1.33, NOTES.md).
+    for c in spec.init_containers or []:
+        if c.name == container and getattr(c, "restart_policy", None) == "Always":
+            return "native sidecar"
+    raise ReadError("pod %s/%s has no container %r (containers: %s): is the Istio sidecar injected, or is the "
+                    "proxy container named differently?" % (pod.metadata.namespace, pod.metadata.name, container,
+                                                            ", ".join(names) or "none"))
+
+
+def read_dump_api(core, namespace, pod_name, container, timeout):
+    """Read the config dump through the API exec; raise ReadError with one sentence."""
+    what = "pod %s/%s" % (namespace, pod_name)
+    try:
+        pod = core.read_namespaced_pod(name=pod_name, namespace=namespace)
+    except Exception as exc:  # noqa: BLE001 - the client raises many types (urllib3, ssl, config)
+        if kube.HAS_KUBERNETES and isinstance(exc, kube.ApiException):
+            raise ReadError(kube.describe_api_error(exc, what)) from None
+        raise ReadError("could not reach the Kubernetes API while reading %s: %s" % (what, exc)) from None
+    find_proxy_container(pod, container)
+    try:
+        rc, out, err = kube.exec_in_pod(core, namespace, pod_name, container, EXEC_COMMAND, timeout=timeout)
+    except kube.KubeError as exc:
+        text = to_native(exc)
+        if _NO_BINARY.search(text):
+            raise ReadError("container %s in %s has no pilot-agent, so it is not an Istio proxy container: %s"
+                            % (container, what, text[:300])) from None
+        if _FORBIDDEN.search(text):
+            raise ReadError("exec in container %s of %s was denied (HTTP 403): the kubeconfig's user needs "
+                            "'create' on pods/exec in namespace %s" % (container, what, namespace)) from None
+        raise ReadError(text) from None
+    if rc not in (0, None) or (rc is None and not out.strip()):
+        detail = _first_line(err) or _first_line(out) or "no output"
+        if _NO_BINARY.search(err or "") or _NO_BINARY.search(out or ""):
+            raise ReadError("container %s in %s has no pilot-agent, so it is not an Istio proxy container: %s"
+                            % (container, what, detail), rc=rc, stderr=err)
+        raise ReadError("'%s' failed in container %s of %s (rc=%s): %s"
+                        % (" ".join(EXEC_COMMAND), container, what, rc, detail), rc=rc, stderr=err)
+    return out
+
+
+def read_dump_istioctl(module, namespace, pod_name, kubeconfig, context):
+    istioctl = module.get_bin_path("istioctl")
+    if not istioctl:
+        raise ReadError("source=istioctl was requested but istioctl is not on PATH; use source=api, which "
+                        "needs no istioctl")
+    cmd = [istioctl, "proxy-config", "all", "%s.%s" % (pod_name, namespace), "-o", "json"]
+    kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG")
+    context = context or os.environ.get("K8S_AUTH_CONTEXT")
+    if kubeconfig:
+        cmd += ["--kubeconfig", kubeconfig]
+    if context:
+        cmd += ["--context", context]
+    # Stable locale: the error text below is matched in English.
+    rc, out, err = module.run_command(cmd, environ_update={"LC_ALL": "C", "LANG": "C"})
+    if rc != 0:
+        detail = _first_line(err) or _first_line(out) or "no output"
+        if "not found" in detail.lower() and pod_name in detail:
+            msg = "pod %s/%s was not found (istioctl): %s" % (namespace, pod_name, detail)
+        elif _FORBIDDEN.search(detail):
+            msg = "access was denied to istioctl reading pod %s/%s (check the RBAC of the kubeconfig's user): %s" \
+                % (namespace, pod_name, detail)
+        else:
+            msg = "istioctl proxy-config all failed for pod %s/%s (rc=%s): %s" % (namespace, pod_name, rc, detail)
+        raise ReadError(msg, rc=rc, stderr=err, cmd=cmd)
+    return out, cmd
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "pod": {"type": "str"},
+            "namespace": {"type": "str"},
+            "container": {"type": "str", "default": "istio-proxy"},
+            "source": {"type": "str", "default": "api", "choices": ["api", "istioctl"]},
+            "src": {"type": "path"},
+            "host": {"type": "str"},
+            "port": {"type": "int", "default": 443},
+            "egress_gateway_service": {"type": "str", "default": DEFAULT_EGRESS_GATEWAY_SERVICE},
+            "include_raw": {"type": "bool", "default": False},
+            "timeout": {"type": "int", "default": 60},
+            "kubeconfig": {"type": "path"},
+            "context": {"type": "str"},
+        },
+        mutually_exclusive=[["src", "pod"]],
+        required_one_of=[["src", "pod"]],
+        required_by={"pod": "namespace"},
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not 1 <= p["port"] <= 65535:
+        module.fail_json(msg="port must be between 1 and 65535, got %d" % p["port"])
+    if p["host"] is not None and not p["host"].strip():
+        module.fail_json(msg="host must not be empty; omit it to skip the destination analysis")
+    if not (p["egress_gateway_service"] or "").strip():
+        module.fail_json(msg="egress_gateway_service must not be empty")
+    if p["timeout"] < 1:
+        module.fail_json(msg="timeout must be at least 1 second, got %d" % p["timeout"])
+
+    result = {"changed": False}
+    if p["src"]:
+        result["source"] = "file"
+        where = "file %s" % p["src"]
+        try:
+            with open(p["src"], "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            module.fail_json(msg="cannot read src %s: %s" % (p["src"], exc.strerror or exc), **result)
+    else:
+        result["source"] = p["source"]
+        where = "pod %s/%s" % (p["namespace"], p["pod"])
+        try:
+            if p["source"] == "istioctl":
+                data, cmd = read_dump_istioctl(module, p["namespace"], p["pod"], p["kubeconfig"], p["context"])
+                result["cmd"] = cmd
+            else:
+                result["cmd"] = list(EXEC_COMMAND)
+                core = kube.core_client(p["kubeconfig"], p["context"])
+                data = read_dump_api(core, p["namespace"], p["pod"], p["container"], p["timeout"])
+        except kube.KubeError as exc:
+            module.fail_json(msg=to_native(exc), **result)
+        except ReadError as exc:
+            result.update(exc.facts)
+            module.fail_json(msg=to_native(exc), **result)
+
+    try:
+        cfg = parse_config_dump(data)
+        data = None  # let the text go before the facts are built
+        result.update(cfg.facts())
+        if p["host"] is not None:
+            result["destination"] = cfg.find_destination(p["host"], p["port"], p["egress_gateway_service"])
+    except ConfigDumpError as exc:
+        module.fail_json(msg="%s: %s" % (where, to_native(exc)), **result)
+    if p["include_raw"]:
+        result["raw"] = cfg.dump
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -38,8 +38,16 @@ CLUSTER_RE = re.compile(r"^outbound\|443\|[^|]*\|(?P<host>[^|]+)$")
 
 def pick_source():
     generated = sorted(glob.glob(os.path.join(GENERATED, "**", "*.json"), recursive=True))
-    # The client sidecar's dump is what the module reads in the hop-1 check.
-    generated.sort(key=lambda p: (0 if "sleep" in os.path.basename(p) or "sidecar" in os.path.basename(p) else 1, p))
+    # The client sidecar's dump with the egress route is what the module reads
+    # in the hop-1 check; the gateway's or a broken variant only as fallbacks.
+    def rank(path):
+        name = os.path.basename(path)
+        if "no-hop1" in name:
+            return 3
+        if "via-egress" in name:
+            return 0
+        return 1 if ("sleep" in name or "sidecar" in name) else 2
+    generated.sort(key=lambda p: (rank(p), p))
     for path in generated:
         if _is_full_dump(path):
             return path, "istiod-generated"
@@ -119,10 +127,21 @@ def find_templates(dump):
                     chain_tpl, sni_listener = chain, lst
             if vip_tpl is None and not name.startswith("0.0.0.0"):
                 vip_tpl = wrapper
+    # The hop-1 cluster a chain routes to (outbound|443|<subset>|<gateway>): one
+    # per host in what the collection generates (a DestinationRule subset each).
+    subset_tpl = subset_name = None
+    if chain_tpl is not None:
+        m = re.search(r"outbound\|\d+\|([^|\"]+)\|([^|\"]+)", json.dumps(chain_tpl))
+        if m:
+            wanted = m.group(0)
+            for wrapper in clusters[c_key]:
+                if _cluster_of(wrapper).get("name") == wanted:
+                    subset_tpl, subset_name = wrapper, wanted
+                    break
     return {
         "clusters": clusters[c_key], "cluster_tpl": c_tpl, "cluster_host": c_host,
         "listeners": listeners[l_key], "chain_tpl": chain_tpl, "sni_listener": sni_listener,
-        "vip_tpl": vip_tpl,
+        "vip_tpl": vip_tpl, "subset_tpl": subset_tpl, "subset_name": subset_name,
     }
 
 
@@ -139,6 +158,8 @@ def grow(src, out_path, target_mb, host_fmt="svc-{i:05d}.ext{m:02d}.example.net"
     if t["chain_tpl"] is not None:
         mode = "sni-chain"
         chain_text = json.dumps(t["chain_tpl"])
+        subset_text = json.dumps(t["subset_tpl"]) if t["subset_tpl"] is not None else None
+        subset_name = t["subset_name"]
         chain_host = _server_names(t["chain_tpl"])[0]
         chains = t["sni_listener"].setdefault("filter_chains", [])
     elif t["vip_tpl"] is not None:
@@ -163,6 +184,12 @@ def grow(src, out_path, target_mb, host_fmt="svc-{i:05d}.ext{m:02d}.example.net"
         added = [c_obj]
         if mode == "sni-chain":
             ch_new = chain_text.replace(chain_host, new_host).replace(c_host, new_host)
+            if subset_text is not None:
+                new_subset = subset_name.replace("|" + subset_name.split("|")[2] + "|", f"|svc-{i:05d}|")
+                ch_new = ch_new.replace(subset_name, new_subset)
+                sc_obj = json.loads(subset_text.replace(subset_name, new_subset))
+                t["clusters"].append(sc_obj)
+                added.append(sc_obj)
             ch_obj = json.loads(ch_new)
             chains.insert(len(chains) - 1 if chains else 0, ch_obj)
             added.append(ch_obj)
@@ -187,7 +214,8 @@ def grow(src, out_path, target_mb, host_fmt="svc-{i:05d}.ext{m:02d}.example.net"
             f"SYNTHETIC Envoy config dump: {os.path.basename(out_path)} ({size / 1048576:.1f} MiB)\n"
             f"Grown by benchmarks/gen_config_dump.py from {os.path.relpath(src, ROOT)}\n"
             f"by adding {i} external services ({mode}): copies of the real cluster for {c_host}\n"
-            "with the host renamed, plus one SNI filter chain / VIP listener each, copied the same way.\n"
+            "with the host renamed, plus one SNI filter chain (and its hop-1 subset cluster) or one\n"
+            "VIP listener each, copied the same way.\n"
             "Not a real proxy's config; do not use as a parser fixture.\n")
     return {"services": i, "mode": mode, "bytes": size, "source": src}
 

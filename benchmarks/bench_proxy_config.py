@@ -136,7 +136,9 @@ def main():
                 elapsed, _proc = benchlib.time_cmd([istioctl, "proxy-config", "all", "--file", path])
                 ictl.append(elapsed)
             except RuntimeError as exc:
-                reason = f"istioctl could not read the dump: {exc}"
+                reason = (f"istioctl cannot read the dump grown from {os.path.basename(src)} ({exc}); "
+                          "it needs a v3 dump with a bootstrap section, such as the istiod-generated "
+                          "ones tests/integration/test_xds_proof.py writes with HOMELAB_REGENERATE_FIXTURES=1")
     benchlib.note(f"module facts: {last['clusters']} clusters, {last['listeners']} listeners, "
                   f"destination matched={last['matched']}")
     benchlib.note(benchlib.fmt_stats("json.load(file)", benchlib.stats(json_s)))

@@ -118,12 +118,11 @@ def exec_in_pod(core, namespace, pod, container, command, timeout=60):
         raise KubeError(describe_api_error(exc, what))
     except Exception as exc:
         raise KubeError("could not exec in %s: %s" % (what, exc))
-    out, err = [], []
     try:
         resp.run_forever(timeout=timeout)
-        out.append(resp.read_stdout() or "")
-        err.append(resp.read_stderr() or "")
-        rc = resp.returncode
+        out = resp.read_stdout() or ""
+        err = resp.read_stderr() or ""
+        status = resp.read_channel(ERROR_CHANNEL)
     except Exception as exc:
         raise KubeError("exec in %s broke off: %s" % (what, exc))
     finally:
@@ -131,4 +130,32 @@ def exec_in_pod(core, namespace, pod, container, command, timeout=60):
             resp.close()
         except Exception:
             pass
-    return rc, "".join(out), "".join(err)
+    return exec_exit_code(status, what), out, err
+
+
+ERROR_CHANNEL = 3  # the exec protocol's status channel (kubernetes.stream.ws_client)
+
+
+def exec_exit_code(status_text, what="the container"):
+    """Exit code from the exec status channel's v1 Status.
+
+    Success -> 0; NonZeroExitCode -> its code; no status (the stream closed
+    early) -> None; any other failure (e.g. the runtime could not start the
+    command) -> KubeError with the runtime's own message.
+    """
+    if not status_text or not status_text.strip():
+        return None
+    try:
+        status = json.loads(status_text)
+    except ValueError:
+        raise KubeError("exec in %s returned an unreadable status: %s" % (what, status_text[:300]))
+    if status.get("status") == "Success":
+        return 0
+    if status.get("reason") == "NonZeroExitCode":
+        for cause in (status.get("details") or {}).get("causes") or []:
+            if cause.get("reason") == "ExitCode":
+                try:
+                    return int(cause.get("message"))
+                except (TypeError, ValueError):
+                    break
+    raise KubeError("exec in %s failed: %s" % (what, status.get("message") or status_text[:300]))

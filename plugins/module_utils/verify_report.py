@@ -689,7 +689,8 @@ def check_call(facts, s):
         return _not_run("call", expected, _no_data_plane_reason(s), reproduce)
     calls = facts.get("calls")
     if not isinstance(calls, dict):
-        return _not_run("call", expected, "no call results were collected", reproduce)
+        return _not_run("call", expected, s["reasons"].get("no_client") or "no call results were collected",
+                        reproduce)
     problems, evidence, actual_parts, per_host = [], [], [], {}
     for h in s["hosts"]:
         res = calls.get(h["host"])
@@ -726,7 +727,8 @@ def check_gateway_log(facts, s, pre_row):
         return _not_run("gateway_log", expected, _no_data_plane_reason(s), reproduce)
     logs = facts.get("gateway_log")
     if not isinstance(logs, dict):
-        return _not_run("gateway_log", expected, "the gateway log was not read", reproduce)
+        return _not_run("gateway_log", expected,
+                        s["reasons"].get("no_client") or "the gateway log was not read", reproduce)
     ready_pods = sorted(p["name"] for p in pre_row["details"].get("gateway_pods", []) if p["ready"])
     problems, evidence, actual_parts = [], [], []
     coverage = {}
@@ -879,7 +881,8 @@ def check_blocking(facts, s):
         return _not_run("blocking", expected, _no_data_plane_reason(s), reproduce)
     b = facts.get("blocking")
     if not isinstance(b, dict):
-        return _not_run("blocking", expected, "the blocking probe was not run", reproduce)
+        return _not_run("blocking", expected,
+                        s["reasons"].get("no_client") or "the blocking probe was not run", reproduce)
     problems, evidence, parts = [], [], []
     call = b.get("call") or {}
     codes = list(call.get("codes") or parse_curl_codes(call.get("stdout")))
@@ -1288,11 +1291,12 @@ def normalise_facts(facts):
                 "routing", "blocking", "l3"):
         if nf.get(key) in ("", "None"):
             nf[key] = None
+    # A loop whose items were all skipped registers only skipped results: not run.
     for key, fact_key in (("gateway_log", "count"), ("gateway_log_any_time", "count")):
         if nf.get(key) is not None:
-            nf[key] = _with_errors(by_host(nf[key]), fact_key)
+            nf[key] = _with_errors(by_host(nf[key]), fact_key) or None
     if nf.get("calls") is not None:
-        nf["calls"] = by_host(nf["calls"])
+        nf["calls"] = by_host(nf["calls"]) or None
     routing = nf.get("routing")
     if routing is not None:
         if not isinstance(routing, dict):

@@ -623,3 +623,20 @@ def test_routing_on_config_generated_by_the_real_istiod():
     assert routing["verdict"] == vr.FAIL
     assert "outbound|443||httpbin.org, not to the egress gateway" in routing["actual"]
     assert diag_ids(report) == ["hop1_not_matched"]
+
+
+def test_skipped_loops_are_not_run_not_failed():
+    """No Ready client pod: the role skips the traffic tasks; their registered loops hold only skipped items."""
+    facts = passing_facts()
+    facts["preconditions"]["client_pods"] = []
+    facts["settings"]["reasons"] = {"no_client": "no Ready client pod with label app=sleep in mesh-test"}
+    facts["calls"] = ""
+    facts["gateway_log"] = [{"item": {"host": HOST, "port": 443}, "skipped": True, "changed": False}]
+    facts["blocking"] = ""
+    report = vr.build_report(facts)
+    v = verdicts(report)
+    assert v["preconditions"] == vr.FAIL
+    assert v["call"] == v["gateway_log"] == v["blocking"] == vr.NOT_RUN
+    row = [r for r in report["checks"] if r["id"] == "gateway_log"][0]
+    assert row["reason"] == "no Ready client pod with label app=sleep in mesh-test"
+    assert "client_missing" in diag_ids(report)

@@ -30,8 +30,7 @@ import pytest
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_config import analyse_config_dump
 
-from .conftest import REPO_ROOT
-
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NS = "mesh-test"
 ISTIO_NS = "istio-system"
 GATEWAY_SERVICE = "istio-egressgateway.istio-system.svc.cluster.local"
@@ -190,6 +189,17 @@ def _exists(plane, *args):
     return plane.kubectl("get", *args, check=False).returncode == 0
 
 
+def _wait_namespace_gone_if_terminating(plane, name, timeout=120):
+    deadline = time.time() + timeout
+    while True:
+        proc = plane.kubectl("get", "namespace", name, "-o", "json", check=False)
+        if proc.returncode != 0 or not json.loads(proc.stdout)["metadata"].get("deletionTimestamp"):
+            return
+        if time.time() > deadline:
+            pytest.fail("namespace %s is still terminating after %ss" % (name, timeout))
+        time.sleep(1)
+
+
 def _running_pod(plane, namespace, selector, timeout=120):
     """The first Running pod with an IP for the selector (kwok makes it Running/Ready)."""
     deadline = time.time() + timeout
@@ -246,6 +256,7 @@ def _save_fixture(path, name):
 @pytest.fixture(scope="module")
 def egress_setup(plane):
     """The guide's default setup on the plane; removes what it created afterwards."""
+    _wait_namespace_gone_if_terminating(plane, NS)
     created_ns = not _exists(plane, "namespace", NS)
     _apply(plane, APP)
     created_gw = plane.helm("status", "-n", ISTIO_NS, "istio-egressgateway", check=False).returncode != 0
@@ -274,12 +285,13 @@ def egress_setup(plane):
     if created_gw:
         plane.helm("uninstall", "-n", ISTIO_NS, "istio-egressgateway", "--wait", check=False)
     if created_ns:
-        plane.kubectl("delete", "namespace", NS, "--wait=false", check=False)
+        plane.kubectl("delete", "namespace", NS, "--timeout=120s", check=False, timeout=150)
 
 
-def test_invalid_virtualservice_is_rejected_by_istiod(plane):
+def test_invalid_virtualservice_is_rejected_by_istiod(plane, egress_setup):
     """The apiserver really calls the local istiod's validating webhook."""
-    bad = VS % "\n  - match: [{port: 443}]\n    route: [{destination: {host: ''}}]"
+    # Passes the CRD's schema, fails istiod's own validation (empty destination host).
+    bad = VS % HOP2 + "  http:\n  - route:\n    - destination: {host: ''}\n"
     proc = plane.kubectl("apply", "--dry-run=server", "-f", "-", input=bad, check=False)
     assert proc.returncode != 0
     assert 'admission webhook "validation.istio.io" denied the request' in proc.stderr \

@@ -35,8 +35,15 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	// Registers the Envoy extension types istiod puts in typed_config, so the dump can
+	// Register the Envoy extension types istiod puts in typed_config, so the dump can
 	// be rendered as JSON the way Envoy renders it.
+	_ "github.com/cncf/xds/go/udpa/type/v1"
+	_ "github.com/cncf/xds/go/xds/type/v3"
+	_ "istio.io/api/envoy/config/filter/http/alpn/v2alpha1"
+	_ "istio.io/api/envoy/config/filter/http/jwt_auth/v2alpha1"
+	_ "istio.io/api/envoy/config/filter/network/tcp_cluster_rewrite/v2alpha1"
+	_ "istio.io/api/envoy/extensions/stackdriver/config/v1alpha1"
+	_ "istio.io/api/envoy/extensions/stats"
 	_ "istio.io/istio/pkg/config/xds"
 )
 

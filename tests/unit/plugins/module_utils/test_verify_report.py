@@ -605,6 +605,7 @@ def test_routing_on_config_generated_by_the_real_istiod():
     facts = passing_facts()
     host = "httpbin.org"
     facts["settings"]["hosts"] = [{"host": host, "port": 443, "url": "https://httpbin.org/get"}]
+    facts["preconditions"]["gateways"][0]["spec"]["servers"][0]["hosts"] = [host]
     for key in ("calls", "gateway_log", "blocking", "l3"):
         facts.pop(key)
     facts["settings"]["data_plane"] = False  # only the routing facts are given, as on the plane
@@ -613,6 +614,7 @@ def test_routing_on_config_generated_by_the_real_istiod():
     report = vr.build_report(facts)
     routing = [r for r in report["checks"] if r["id"] == "routing"][0]
     assert routing["verdict"] == vr.PASS, routing["actual"]
+    assert report["passed"] is True and report["hops"] == {"hop1": vr.NOT_RUN, "hop2": vr.NOT_RUN}
     assert "hop 1 httpbin.org -> outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local" \
         in routing["actual"]
     assert "hop 2 httpbin.org -> outbound|443||httpbin.org" in routing["actual"]

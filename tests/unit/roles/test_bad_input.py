@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+"""Bad variables are rejected before any change, with a message naming them.
+
+Each case runs the role with ansible-playbook against a kubeconfig whose API
+server does not exist: a run that got past the input checks would fail on the
+connection instead, so the expected message proves the input check fired
+first, and the recap proves nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+PLAYBOOK = HERE / "playbooks" / "role.yml"
+
+DEAD_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "https://127.0.0.1:9"}
+  name: nowhere
+contexts:
+- context: {cluster: nowhere, user: nobody}
+  name: homelab
+current-context: homelab
+users:
+- name: nobody
+  user: {token: none}
+"""
+
+CASES = [
+    # (id, role, extra vars, expected message fragment)
+    ("url-as-host", "egress_routes", {"egress_routes_hosts": [{"host": "https://httpbin.org"}]},
+     "host(s) https://httpbin.org are not lowercase DNS names"),
+    ("wildcard-host", "egress_routes", {"egress_routes_hosts": [{"host": "*.example.com"}]},
+     "host(s) *.example.com are not lowercase DNS names"),
+    ("port-not-a-number", "egress_routes", {"egress_routes_hosts": [{"host": "httpbin.org", "port": "https"}]},
+     "port"),
+    ("port-out-of-range", "egress_routes", {"egress_routes_hosts": [{"host": "httpbin.org", "port": 70000}]},
+     "port(s) 70000 are not integers between 1 and 65535"),
+    ("unknown-placement", "egress_routes", {"egress_routes_placement": "default"},
+     "egress_routes_placement"),
+    ("same-short-name", "egress_routes",
+     {"egress_routes_hosts": [{"host": "example.com"}, {"host": "example.org"}]},
+     "two hosts share the short name"),
+    ("gateway-port-zero", "egress_gateway",
+     {"egress_gateway_service_ports": [{"name": "https", "port": 0, "targetPort": 8443}]},
+     "egress_gateway_service_ports must list ports"),
+    ("ha-with-one-replica", "egress_gateway", {"egress_gateway_ha_enabled": True},
+     "at least 2 when egress_gateway_ha_enabled is true"),
+    ("bad-namespace", "test_client", {"test_client_namespace": "Mesh_Test"},
+     "test_client_namespace 'Mesh_Test'"),
+    ("sidecar-in-root-namespace", "registry_only", {"registry_only_namespaces": ["istio-system"]},
+     "without the root namespace 'istio-system'"),
+    ("calico-locks-istio-system", "calico_policy", {"calico_policy_namespaces": ["mesh-test", "istio-system"]},
+     "must not contain kube-system, istio-system"),
+    ("calico-bad-cidr", "calico_policy", {"calico_policy_pod_cidr": "10.233.64.0/40"},
+     "must be IPv4 CIDRs"),
+]
+
+
+@pytest.fixture(scope="module")
+def dead_kubeconfig(tmp_path_factory):
+    path = tmp_path_factory.mktemp("kube") / "config"
+    path.write_text(DEAD_KUBECONFIG)
+    return str(path)
+
+
+@pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
+@pytest.mark.parametrize("role,extra,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_rejected_before_any_change(role, extra, message, dead_kubeconfig):
+    extra = dict(extra, role_under_test=role, istio_egress_kubeconfig=dead_kubeconfig,
+                 istio_egress_context="homelab")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(extra)],
+        capture_output=True, text=True, env=env, timeout=120, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert message in out, out
+    assert "Cannot reach the Kubernetes API" not in out, "the input check ran after the cluster was contacted"
+    assert "Traceback" not in out
+    recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", out)
+    assert recap and recap.group(1) == "0", out

@@ -205,19 +205,31 @@ def grow(src, out_path, target_mb, host_fmt="svc-{i:05d}.ext{m:02d}.example.net"
             per_service = sum(_printed_size(o, indent) for o in added)
         added_bytes += per_service
         i += 1
+    # istioctl proxy-config all refuses a dump without a SecretsConfigDump
+    # section; istiod-generated dumps (an ADS client, no SDS) have none. An
+    # empty one is what Envoy prints for a proxy without secrets.
+    added_secrets = False
+    kinds = {str(e.get("@type", "")).rsplit(".", 1)[-1] for e in dump.get("configs", []) if isinstance(e, dict)}
+    if "SecretsConfigDump" not in kinds:
+        dump["configs"].append({"@type": "type.googleapis.com/envoy.admin.v3.SecretsConfigDump"})
+        added_secrets = True
     with open(out_path, "w", encoding="utf-8") as out:
         json.dump(dump, out, indent=indent)
         out.write("\n")
     size = os.path.getsize(out_path)
+    notes = [
+        f"SYNTHETIC Envoy config dump: {os.path.basename(out_path)} ({size / 1048576:.1f} MiB)",
+        f"Grown by benchmarks/gen_config_dump.py from {os.path.relpath(src, ROOT)}",
+        f"by adding {i} external services ({mode}): copies of the real cluster for {c_host}",
+        "with the host renamed, plus one SNI filter chain (and its hop-1 subset cluster) or one",
+        "VIP listener each, copied the same way.",
+    ]
+    if added_secrets:
+        notes.append("An empty SecretsConfigDump section was added (the source has none; istioctl needs it).")
+    notes.append("Not a real proxy's config; do not use as a parser fixture.")
     with open(out_path + ".README", "w", encoding="utf-8") as readme:
-        readme.write(
-            f"SYNTHETIC Envoy config dump: {os.path.basename(out_path)} ({size / 1048576:.1f} MiB)\n"
-            f"Grown by benchmarks/gen_config_dump.py from {os.path.relpath(src, ROOT)}\n"
-            f"by adding {i} external services ({mode}): copies of the real cluster for {c_host}\n"
-            "with the host renamed, plus one SNI filter chain (and its hop-1 subset cluster) or one\n"
-            "VIP listener each, copied the same way.\n"
-            "Not a real proxy's config; do not use as a parser fixture.\n")
-    return {"services": i, "mode": mode, "bytes": size, "source": src}
+        readme.write("\n".join(notes) + "\n")
+    return {"services": i, "mode": mode, "bytes": size, "source": src, "added_secrets": added_secrets}
 
 
 def _vip_host(wrapper):

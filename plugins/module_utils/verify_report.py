@@ -253,7 +253,7 @@ def parse_proxy_status(text):
 def _proxy_id_matches(node_id, pod_name, namespace):
     """Node ids are 'pod.ns' in syncz, or the full 'type~ip~pod.ns~domain'."""
     wanted = "%s.%s" % (pod_name, namespace)
-    return node_id == wanted or ("~%s~" % wanted) in node_id or node_id == pod_name
+    return node_id in (wanted, pod_name) or ("~%s~" % wanted) in node_id
 
 
 def xds_verdict(proxy):

@@ -30,9 +30,9 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+import envoy_synthetic as es
 import pytest
 
-import envoy_synthetic as es
 from ansible_collections.homelab.istio_egress.plugins.module_utils import access_log, envoy_config
 from ansible_collections.homelab.istio_egress.plugins.module_utils import verify_report as vr
 
@@ -214,6 +214,10 @@ def passing_facts():
     }
 
 
+def check_row(report, check_id):
+    return next(r for r in report["checks"] if r["id"] == check_id)
+
+
 def verdicts(report):
     return {r["id"]: r["verdict"] for r in report["checks"]}
 
@@ -253,7 +257,7 @@ def test_no_hop1_route_is_a_bypass():
     assert diag_ids(report)[0] == "hop1_not_matched"
     assert "access_logging_off" not in diag_ids(report)
     assert report["hops"]["hop1"] == vr.FAIL
-    routing = [r for r in report["checks"] if r["id"] == "routing"][0]
+    routing = check_row(report, "routing")
     assert "PassthroughCluster" in routing["actual"]
 
 
@@ -273,7 +277,7 @@ def test_gateway_label_mismatch():
     assert "access_logging_off" not in ids and "registered_host_unreachable" not in ids
     d = report["diagnosis"][0]
     assert "istio=egressgateway" in " ".join(d["evidence"])
-    pre = [r for r in report["checks"] if r["id"] == "preconditions"][0]
+    pre = check_row(report, "preconditions")
     assert "matches no gateway pod" in pre["actual"]
     assert report["hops"]["hop2"] == vr.FAIL
 
@@ -287,7 +291,7 @@ def test_allow_any_is_not_blocked():
     assert v["blocking"] == vr.FAIL
     assert [k for k, x in v.items() if x == vr.FAIL] == ["blocking"]
     assert diag_ids(report) == ["registry_only_not_applied"]
-    blocking = [r for r in report["checks"] if r["id"] == "blocking"][0]
+    blocking = check_row(report, "blocking")
     assert "ALLOW_ANY" in blocking["actual"] and "example.com was not blocked" in blocking["actual"]
 
 
@@ -392,7 +396,7 @@ def test_upstream_failure_flags_point_at_dns():
     assert v["gateway_log"] == vr.FAIL and v["call"] == vr.FAIL
     assert diag_ids(report)[0] == "dns_resolution"
     assert "UF,URX" in " ".join(report["diagnosis"][0]["evidence"])
-    log_row = [r for r in report["checks"] if r["id"] == "gateway_log"][0]
+    log_row = check_row(report, "gateway_log")
     assert "response flags UF,URX" in log_row["actual"] or "UF,URX" in log_row["actual"]
 
 
@@ -410,7 +414,7 @@ def test_native_sidecar_counts_as_injected():
     facts["preconditions"]["client_pods"] = [
         pod(CLIENT, "mesh-test", {"app": "sleep"}, ["sleep"], native_sidecar=True)]
     report = vr.build_report(facts)
-    pre = [r for r in report["checks"] if r["id"] == "preconditions"][0]
+    pre = check_row(report, "preconditions")
     assert pre["verdict"] == vr.PASS
     assert pre["details"]["client_pods"][0]["proxy"] == "native-sidecar"
     assert pre["details"]["client_pods"][0]["ready_containers"] == "2/2"
@@ -420,7 +424,7 @@ def test_real_stale_proxy_status_fails_xds():
     facts = passing_facts()
     facts["xds"]["stdout"] = _read("istio-master-proxy-status-single.json")  # REAL: proxy1 CDS STALE
     report = vr.build_report(facts)
-    row = [r for r in report["checks"] if r["id"] == "xds_sync"][0]
+    row = check_row(report, "xds_sync")
     assert row["verdict"] == vr.FAIL
     assert "not connected to istiod" in row["actual"]
     proxies = vr.parse_proxy_status(_read("istio-master-proxy-status-single.json"))
@@ -434,7 +438,7 @@ def test_real_analyze_errors_fail():
     facts["analyze"][0] = {"item": "mesh-test", "rc": 79, "stdout": _read("istioio-analyze-errors-ist0101-v1.12.txt"),
                            "stderr": ""}
     report = vr.build_report(facts)
-    row = [r for r in report["checks"] if r["id"] == "analyze"][0]
+    row = check_row(report, "analyze")
     assert row["verdict"] == vr.FAIL
     assert "Error IST0101" in row["actual"]
     assert "analyze_findings" in diag_ids(report)
@@ -463,7 +467,7 @@ def test_control_plane_only_reports_not_run_never_pass():
     assert v["preconditions"] == vr.PASS and v["analyze"] == vr.PASS
     for check in ("xds_sync", "call", "gateway_log", "routing", "blocking", "l3_lock"):
         assert v[check] == vr.NOT_RUN, check
-        row = [r for r in report["checks"] if r["id"] == check][0]
+        row = check_row(report, check)
         assert row["actual"].startswith("not run: no data plane")
     assert report["passed"] is True
     assert report["summary"].startswith("egress_verify: NO FAILURES, NOT COMPLETE - 2 passed, 0 failed, 6 not run")
@@ -476,7 +480,7 @@ def test_without_istioctl_checks_2_and_3_not_run():
     report = vr.build_report(facts)
     v = verdicts(report)
     assert v["xds_sync"] == vr.NOT_RUN and v["analyze"] == vr.NOT_RUN
-    row = [r for r in report["checks"] if r["id"] == "analyze"][0]
+    row = check_row(report, "analyze")
     assert "istioctl not found" in row["reason"]
 
 
@@ -485,7 +489,7 @@ def test_module_error_is_a_failure_not_a_verdict_pass():
     facts["routing"]["client"] = {"results": [{"item": {"host": HOST}, "failed": True, "changed": False,
                                                "msg": "pods \"sleep-x\" is forbidden"}]}
     report = vr.build_report(facts)
-    row = [r for r in report["checks"] if r["id"] == "routing"][0]
+    row = check_row(report, "routing")
     assert row["verdict"] == vr.FAIL and "forbidden" in row["actual"]
 
 
@@ -537,7 +541,7 @@ def test_markdown_has_table_diagram_diagnosis_and_reproduce():
     assert "### access_logging_off" in md
     assert "kubectl --context homelab -n mesh-test exec deploy/sleep -c sleep -- curl" in md
     # pipes in cells (cluster names) must not break the table
-    row = [line for line in md.splitlines() if line.startswith("| 6. Routing")][0]
+    row = next(line for line in md.splitlines() if line.startswith("| 6. Routing"))
     assert row.count(" | ") == 3
 
 
@@ -581,7 +585,7 @@ def test_hop1_route_straight_out_is_a_bypass():
     dump = es.sidecar_via_gateway(cluster=HOP2, base=es.SIDECAR_ALLOW_ANY, server_names=(HOST,))
     facts["routing"]["client"] = loop({HOST: proxy_result(dump)})
     report = vr.build_report(facts)
-    routing = [r for r in report["checks"] if r["id"] == "routing"][0]
+    routing = check_row(report, "routing")
     assert routing["verdict"] == vr.FAIL
     assert "sends it to %s, not to the egress gateway" % HOP2 in routing["actual"]
     assert diag_ids(report) == ["hop1_not_matched"]
@@ -612,7 +616,7 @@ def test_routing_on_config_generated_by_the_real_istiod():
     facts["routing"] = {"client": loop({host: proxy_result(dump(GEN_SIDECAR), host=host)}),
                         "gateway": loop({host: proxy_result(dump(GEN_GATEWAY), host=host)})}
     report = vr.build_report(facts)
-    routing = [r for r in report["checks"] if r["id"] == "routing"][0]
+    routing = check_row(report, "routing")
     assert routing["verdict"] == vr.PASS, routing["actual"]
     assert report["passed"] is True and report["hops"] == {"hop1": vr.NOT_RUN, "hop2": vr.NOT_RUN}
     assert "hop 1 httpbin.org -> outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local" \
@@ -621,7 +625,7 @@ def test_routing_on_config_generated_by_the_real_istiod():
 
     facts["routing"]["client"] = loop({host: proxy_result(dump(GEN_NO_HOP1), host=host)})
     report = vr.build_report(facts)
-    routing = [r for r in report["checks"] if r["id"] == "routing"][0]
+    routing = check_row(report, "routing")
     assert routing["verdict"] == vr.FAIL
     assert "outbound|443||httpbin.org, not to the egress gateway" in routing["actual"]
     assert diag_ids(report) == ["hop1_not_matched"]
@@ -639,6 +643,6 @@ def test_skipped_loops_are_not_run_not_failed():
     v = verdicts(report)
     assert v["preconditions"] == vr.FAIL
     assert v["call"] == v["gateway_log"] == v["blocking"] == vr.NOT_RUN
-    row = [r for r in report["checks"] if r["id"] == "gateway_log"][0]
+    row = check_row(report, "gateway_log")
     assert row["reason"] == "no Ready client pod with label app=sleep in mesh-test"
     assert "client_missing" in diag_ids(report)

@@ -25,7 +25,7 @@ description:
     verification's output; in check mode nothing is written and C(changed) tells whether the files
     would have changed.
 author:
-  - homelab platform engineers
+  - homelab platform engineers (!UNKNOWN)
 options:
   facts:
     description:

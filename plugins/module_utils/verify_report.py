@@ -873,12 +873,13 @@ def check_blocking(facts, s):
         "%s proxy-config clusters deploy/%s.%s | grep -E 'PassthroughCluster|BlackHoleCluster'" % (
             _ctx(s, "istioctl"), s["client"]["deployment"], s["client"]["namespace"]),
     ]
+    # No data plane first: it is the reason whatever the enforcement settings are.
+    if not s["data_plane"]:
+        return _not_run("blocking", expected, _no_data_plane_reason(s), reproduce)
     if not s["registry_only"]:
         reason = (s["reasons"].get("registry_only")
                   or "REGISTRY_ONLY is not enabled (egress_verify_registry_only: false)")
         return _not_run("blocking", expected, reason, reproduce)
-    if not s["data_plane"]:
-        return _not_run("blocking", expected, _no_data_plane_reason(s), reproduce)
     b = facts.get("blocking")
     if not isinstance(b, dict):
         return _not_run("blocking", expected,
@@ -928,11 +929,11 @@ def check_l3(facts, s, call_row):
         "--labels=sidecar.istio.io/inject=false --command -- %s" % (_ctx(s), ns, _curl(h["url"], 5)),
         _exec_client(s, _curl(h["url"])),
     ]
+    if not s["data_plane"]:
+        return _not_run("l3_lock", expected, _no_data_plane_reason(s), reproduce)
     if not s["calico"]:
         reason = s["reasons"].get("calico") or "the Calico policy is not enabled (egress_verify_calico: false)"
         return _not_run("l3_lock", expected, reason, reproduce)
-    if not s["data_plane"]:
-        return _not_run("l3_lock", expected, _no_data_plane_reason(s), reproduce)
     l3 = facts.get("l3")
     if not isinstance(l3, dict):
         return _not_run("l3_lock", expected, s["reasons"].get("l3") or "the L3 probe was not run", reproduce)

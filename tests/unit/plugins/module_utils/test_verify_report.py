@@ -472,6 +472,11 @@ def test_control_plane_only_reports_not_run_never_pass():
     assert report["passed"] is True
     assert report["summary"].startswith("egress_verify: NO FAILURES, NOT COMPLETE - 2 passed, 0 failed, 6 not run")
     assert report["hops"] == {"hop1": vr.NOT_RUN, "hop2": vr.NOT_RUN}
+    # "no data plane" is the reason even when the enforcement layers are off
+    facts["settings"].update(registry_only=False, calico=False)
+    report = vr.build_report(facts)
+    for check in ("blocking", "l3_lock"):
+        assert check_row(report, check)["reason"].startswith("no data plane"), check
 
 
 def test_without_istioctl_checks_2_and_3_not_run():

@@ -736,16 +736,18 @@ def check_gateway_log(facts, s, pre_row):
         res = logs.get(h["host"])
         if not isinstance(res, dict):
             problems.append("%s: the gateway log was not read" % h["host"])
+            actual_parts.append(problems[-1])
             continue
         if res.get("error"):
             problems.append("%s: reading the gateway log failed: %s" % (h["host"], res["error"]))
+            actual_parts.append(problems[-1])
             evidence.append(res["error"])
             continue
         count = int(res.get("count") or 0)
         bad = _bad_flags(res, s["allowed_response_flags"])
         pods = res.get("pods") or {}
         actual_parts.append("%s:%s %s (flags %s) in %s" % (
-            h["host"], h["port"], _plural(count, "entry"), _histogram_dict(res.get("response_flags")) or "-",
+            h["host"], h["port"], _plural(count, "entry"), _histogram_dict(res.get("response_flags")) or "none",
             _plural(len(pods), "pod")))
         if res.get("msg"):
             evidence.append("%s: %s" % (h["host"], res["msg"]))

@@ -25,3 +25,12 @@ def test_connection_is_written_once():
     conn = yaml.safe_load((ROOT / "inventory/homelab/group_vars/all/connection.yml").read_text())
     assert conn["istio_egress_context"] == "homelab"
     assert "istio_egress_kubeconfig" in conn
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_docs_list_every_variable_in_defaults_order(role):
+    defaults = list(yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()))
+    docs = (ROOT / "docs" / "roles.md").read_text(encoding="utf-8")
+    section = docs.split("### `%s` variables" % role, 1)[1].split("\n### ", 1)[0]
+    listed = re.findall(r"^\| `(%s_[a-z0-9_]+)` \|" % role, section, flags=re.MULTILINE)
+    assert listed == defaults

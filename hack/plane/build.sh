@@ -68,12 +68,16 @@ fresh() { # fresh <name>: the binary exists and its stamp equals its recipe
 stamp() { recipe "$1" > "$STAMPS/$1"; }
 timed() { local t0=$SECONDS; "$@"; plane_log "  ... $((SECONDS - t0))s"; }
 
-# go_install <module@version> <ldflags> <binary-name> [dest-name]
+# go_install <module@version> <ldflags> <package-dir-in-module> <dest-name>: build a command
+# of a downloaded module inside the module itself, so its own go.mod (and replaces) apply.
+# Not `go install mod@version`: that also reads the module's version list for deprecations,
+# which the proxy here answers with 403 for some modules (helm-diff).
 go_install() {
-  local tmp; tmp="$(mktemp -d)"
-  GOBIN="$tmp" go install -trimpath -ldflags "$2" "$1"
-  install -m 0755 "$tmp/$3" "$HOMELAB_PLANE_BIN/${4:-$3}"
-  rm -rf "$tmp"
+  local dir
+  dir="$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$dir" ]] || plane_die "go mod download $1 gave no source directory"
+  (cd "$dir/$3" && go build -trimpath -ldflags "$2" -o "$HOMELAB_PLANE_BIN/$4.tmp" .)
+  mv "$HOMELAB_PLANE_BIN/$4.tmp" "$HOMELAB_PLANE_BIN/$4"
 }
 
 # build_group <dir> <ldflags> <pkgdir-prefix> <names...>: one go build for several commands
@@ -136,15 +140,15 @@ if [[ -n "${todo[xdsdump]:-}" ]]; then
 fi
 if [[ -n "${todo[helm]:-}" ]]; then
   plane_log "building helm $PLANE_HELM_VERSION"
-  timed go_install "helm.sh/helm/v3/cmd/helm@$PLANE_HELM_VERSION" "$HELM_LDFLAGS" helm; stamp helm
+  timed go_install "helm.sh/helm/v3@$PLANE_HELM_VERSION" "$HELM_LDFLAGS" cmd/helm helm; stamp helm
 fi
 if [[ -n "${todo[kwok]:-}" ]]; then
   plane_log "building kwok $PLANE_KWOK_VERSION"
-  timed go_install "sigs.k8s.io/kwok/cmd/kwok@$PLANE_KWOK_VERSION" "$KWOK_LDFLAGS" kwok; stamp kwok
+  timed go_install "sigs.k8s.io/kwok@$PLANE_KWOK_VERSION" "$KWOK_LDFLAGS" cmd/kwok kwok; stamp kwok
 fi
 if [[ -n "${todo[helm-diff]:-}" ]]; then
   plane_log "building helm-diff $PLANE_HELM_DIFF_VERSION"
-  timed go_install "github.com/databus23/helm-diff/v3@$PLANE_HELM_DIFF_VERSION" "$HELM_DIFF_LDFLAGS" helm-diff; stamp helm-diff
+  timed go_install "github.com/databus23/helm-diff/v3@$PLANE_HELM_DIFF_VERSION" "$HELM_DIFF_LDFLAGS" . helm-diff; stamp helm-diff
 fi
 
 # kwok's stages, taken from the kwok module (kustomize/stage): nodes become Ready and keep a

@@ -39,6 +39,12 @@ RECAP_RE = re.compile(
 TASK_RE = re.compile(r"^TASK \[(?P<name>[^\]]*)\]", re.MULTILINE)
 
 
+def gateway_chart():
+    """The gateway chart of the plane (hack/plane/build.sh), as the scenario's variables name it."""
+    charts = os.environ.get("HOMELAB_PLANE_CHARTS") or os.path.join(PLANE_DIR, "charts")
+    return os.path.join(charts, "gateway")
+
+
 class PlaybookError(Exception):
     """A playbook could not be run at all (not: it ran and failed)."""
 
@@ -122,7 +128,8 @@ class PlaybookRun:
 
     def summary(self, lines=25):
         tail = "\n".join(self.stdout.splitlines()[-lines:])
-        return f"rc={self.rc} in {self.seconds:.1f}s, recap {self.recap}, changed tasks {self.changed_tasks}, fatal {self.fatal}\n--- tail ---\n{tail}\n{self.stderr[-1500:]}"
+        return (f"rc={self.rc} in {self.seconds:.1f}s, recap {self.recap}, changed tasks {self.changed_tasks}, "
+                f"fatal {self.fatal}\n--- tail ---\n{tail}\n{self.stderr[-1500:]}")
 
 
 def ansible_playbook():
@@ -210,13 +217,22 @@ def kill_component(work, name):
     raise PlaybookError(f"{name} (pid {pid}) survived SIGKILL")
 
 
-def plane_up(work, timeout=300):
-    """hack/plane/up for the plane in ``work``: starts only what is not running."""
+def plane_up(work, timeout=300, port_wait=90):
+    """hack/plane/up for the plane in ``work``: starts only what is not running.
+
+    A component killed with SIGKILL leaves its port in TIME-WAIT for up to 60 s; hack/plane/up's
+    free-port check (a bind without SO_REUSEADDR) refuses such a port although the component
+    itself could bind it, so the start is retried while that is the only complaint.
+    """
     env = dict(os.environ)
     env["HOMELAB_PLANE_WORK"] = work
-    proc = subprocess.run([os.path.join(PLANE_DIR, "up")], check=False, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
-    return proc
+    deadline = time.time() + port_wait
+    while True:
+        proc = subprocess.run([os.path.join(PLANE_DIR, "up")], check=False, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        if proc.returncode == 0 or "is taken by another process" not in proc.stdout or time.time() > deadline:
+            return proc
+        time.sleep(5)
 
 
 def plane_work():

@@ -305,7 +305,7 @@ def test_sleep_pod_gets_a_real_injected_sidecar(plane, egress_setup):
     # k8s 1.30: istio-proxy is a normal container, not a native sidecar (NOTES.md).
     assert names == ["sleep", "istio-proxy"], names
     assert "istio-init" in init, init
-    proxy = [c for c in spec["containers"] if c["name"] == "istio-proxy"][0]
+    proxy = next(c for c in spec["containers"] if c["name"] == "istio-proxy")
     assert proxy["image"].endswith(":" + os.environ.get("HOMELAB_PLANE_ISTIO_VERSION", "1.30-9739e10e"))
 
 

@@ -1,7 +1,10 @@
-// Wrapper module: builds istioctl and pilot-discovery (istiod) from the
-// istio.io/istio module. The Go module proxy here refuses the 1.30.0 tag's
-// pseudo-version, so this pins the newest release-1.30 branch commit it serves
-// (VERSION file "1.30", 2026-08-26, 9739e10e). See README "The local plane".
+// Wrapper module: builds istioctl, pilot-discovery (istiod) and xdsdump from the
+// istio.io/istio module. The Go module proxy here refuses the pseudo-versions of the
+// 1.30.x tags, so this pins the newest release-1.30 branch commit it serves (VERSION
+// file "1.30", 2026-08-26, 9739e10e). That commit pins module versions the proxy also
+// refuses, so prepare-src.sh copies its source to ./.istio-src (replace below), re-pins
+// them to served versions and compiles out the experimental agentgateway controller,
+// whose API module is not served at all. See docs/plane.md "Versions, and why".
 module homelab.local/plane/istio
 
 go 1.25.9

@@ -1,0 +1,522 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: egress_log_assert
+short_description: Assert that Envoy access logs show (or do not show) traffic to an external host
+version_added: 0.1.0
+description:
+  - Reads Envoy/Istio access logs and checks that they hold entries for O(host) and O(port) (or none,
+    with O(expect=absent)), then returns the entries and the facts around them for a playbook to
+    check with M(ansible.builtin.assert).
+  - The typical use is the proof that external HTTPS traffic leaves through the egress gateway. In
+    TLS passthrough the gateway log shows a line with the requested server name (SNI) O(host) and
+    the upstream cluster C(outbound|443||HOST).
+  - Reads the logs of B(every) pod that matches O(selector) (an egress gateway usually has
+    several replicas and a request lands on one of them), or of one O(pod). Or reads offline input,
+    exactly one of O(src), O(content) or O(lines).
+  - 'An entry matches when its requested server name, its authority (without port) or the host of
+    its upstream cluster C(outbound|PORT|SUBSET|HOST) equals O(host), and its port equals O(port).
+    The port of an entry is the one in its upstream cluster name, else the one of its upstream host,
+    else the one of its downstream local address; an entry whose port is unknown never matches.'
+  - Parses every default TEXT format Istio has used (pre-1.1 through 1.30, and Envoy's built-in
+    default) and the JSON encoding, lines without the timestamp prefix, trailing spaces, C(envoy://)
+    addresses and C(-) fields. Lines that are not access-log entries (istio-agent and Envoy messages)
+    are counted in RV(lines_unparsed), they are not errors.
+  - Host names in the log are compared as logged. Istio host names are lower case; O(host) is
+    lower-cased for you.
+  - Never changes anything. When the expectation fails the task fails, with one sentence in RV(msg)
+    and all the facts below still returned.
+author:
+  - homelab platform engineers (!UNKNOWN)
+options:
+  host:
+    description:
+      - The external host name to look for, for example V(httpbin.org). No scheme, no port.
+    type: str
+    required: true
+  port:
+    description:
+      - The port the traffic went to (1-65535).
+    type: int
+    default: 443
+  expect:
+    description:
+      - V(present) passes when at least O(min_count) entries match and all of them have allowed
+        response flags.
+      - V(absent) passes when no entry matches (O(min_count) and O(allowed_response_flags) do not
+        apply).
+    type: str
+    choices: [present, absent]
+    default: present
+  min_count:
+    description:
+      - The number of matching entries V(present) needs (at least 1).
+    type: int
+    default: 1
+  since_time:
+    description:
+      - An RFC 3339 timestamp, for example V(2026-01-31T12:00:00Z) or the
+        C(ansible_date_time.iso8601) of a task run before the traffic.
+      - Entries with an earlier C(start_time), and entries without one (a line pasted without its
+        timestamp), do not count.
+      - Live reads also pass it to the Kubernetes API as C(sinceSeconds), with 60 seconds of margin
+        for clock skew between the control node and the node.
+    type: str
+  allowed_response_flags:
+    description:
+      - Envoy response flags a matching entry may have. V(-) means none; V(*) allows any.
+      - An entry with other flags (for example C(UF,URX), C(UH), C(NR)) is still counted and returned,
+        and fails the check with O(expect=present).
+      - Combined flags such as C(UF,URX) are allowed when each flag is allowed, or when the
+        combination is listed as is.
+    type: list
+    elements: str
+    default: ['-']
+  format:
+    description:
+      - The access-log encoding. V(auto) reads lines that start with C({) as JSON and the others as
+        TEXT.
+    type: str
+    choices: [auto, text, json]
+    default: auto
+  max_entries:
+    description:
+      - How many matching entries to return in RV(entries) at most. Entries with disallowed flags are
+        kept first. V(0) returns none (the counts are still complete).
+    type: int
+    default: 20
+  namespace:
+    description:
+      - Namespace of the pods to read (live input).
+    type: str
+    default: istio-system
+  selector:
+    description:
+      - Label selector of the pods to read (live input). Every matching pod is read.
+      - Ignored when O(pod) is given.
+    type: str
+    default: istio=egressgateway
+  pod:
+    description:
+      - Name of one pod to read instead of the pods matching O(selector).
+    type: str
+  container:
+    description:
+      - The container whose log is read (live input). In pods with Istio's native sidecars (Kubernetes
+        1.33 and later) C(istio-proxy) is an init container; it is found there too.
+    type: str
+    default: istio-proxy
+  src:
+    description:
+      - Path of an access-log file on the managed node to read instead of pods. Must be UTF-8 text.
+    type: path
+  content:
+    description:
+      - The access log as a string, instead of pods.
+    type: str
+  lines:
+    description:
+      - The access log as a list of lines, instead of pods, for example the C(log_lines) of
+        M(kubernetes.core.k8s_log).
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - homelab.istio_egress.kube
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is nothing to diff.
+notes:
+  - Access logs are off by default in Istio (only the demo profile enables them). Enable them for
+    the gateway with a C(telemetry.istio.io/v1) Telemetry resource using the built-in C(envoy)
+    provider, or mesh-wide with C(meshConfig.accessLogFile=/dev/stdout). When no line is an
+    access-log entry, RV(msg) says that logging may be off.
+  - O(src), O(content), O(lines) and O(pod) are mutually exclusive. Without O(src), O(content) or
+    O(lines) the module reads pods.
+  - RV(other_hosts) is built from the last 5000 lines of each pod or input, which keeps the scan of
+    a million-line log within a few times the time of C(grep -c).
+  - An empty input (a file, string or list with no line) fails. Empty pod logs fail too, unless
+    O(since_time) is given (no traffic since then can be the expected state).
+seealso:
+  - module: kubernetes.core.k8s_log
+  - name: Istio egress gateways
+    description: Routing external traffic through an egress gateway.
+    link: https://istio.io/latest/docs/tasks/traffic-management/egress/egress-gateway/
+"""
+
+EXAMPLES = r"""
+- name: Note the time before the test call
+  ansible.builtin.set_fact:
+    egress_check_start: "{{ now(utc=true).strftime('%Y-%m-%dT%H:%M:%SZ') }}"
+
+- name: Call httpbin.org from a meshed pod
+  kubernetes.core.k8s_exec:
+    namespace: demo
+    pod: curl
+    container: curl
+    command: curl -sS -o /dev/null -w '%{http_code}' https://httpbin.org/get
+
+- name: The call left through the egress gateway (every replica is read)
+  homelab.istio_egress.egress_log_assert:
+    host: httpbin.org
+    since_time: "{{ egress_check_start }}"
+  register: gateway_log
+
+- name: Assert on the facts
+  ansible.builtin.assert:
+    that:
+      - gateway_log.passed
+      - gateway_log.count >= 1
+      - gateway_log.entries[0].upstream_cluster == 'outbound|443||httpbin.org'
+      - gateway_log.entries[0].requested_server_name == 'httpbin.org'
+      - gateway_log.response_flags.keys() | list == ['-']
+    fail_msg: "{{ gateway_log.msg }}"
+
+- name: A blocked host never reached the gateway (expect absent; keep going to show the evidence)
+  homelab.istio_egress.egress_log_assert:
+    host: example.com
+    expect: absent
+    since_time: "{{ egress_check_start }}"
+  register: blocked
+  ignore_errors: true
+
+- name: Show what the gateway saw instead
+  ansible.builtin.debug:
+    msg: "{{ blocked.msg }} / other hosts: {{ blocked.other_hosts }}"
+
+- name: Check a saved log file (offline), allowing one kind of upstream failure
+  homelab.istio_egress.egress_log_assert:
+    src: /tmp/egressgateway.log
+    host: edition.cnn.com
+    min_count: 2
+    allowed_response_flags: ['-', 'UF,URX']
+
+- name: Check lines fetched by kubernetes.core.k8s_log
+  block:
+    - name: Read one gateway pod
+      kubernetes.core.k8s_log:
+        namespace: istio-egress
+        label_selectors: ['app=istio-egressgateway']
+        container: istio-proxy
+      register: gw_log
+
+    - name: Assert on them
+      homelab.istio_egress.egress_log_assert:
+        lines: "{{ gw_log.log_lines }}"
+        host: httpbin.org
+"""
+
+RETURN = r"""
+passed:
+  description: Whether the expectation holds. The task fails when it does not.
+  returned: always
+  type: bool
+  sample: true
+count:
+  description: Number of entries that match O(host) and O(port) (since O(since_time)), whatever their flags.
+  returned: always
+  type: int
+  sample: 2
+entries:
+  description:
+    - Up to O(max_entries) matching entries, in log order; entries with disallowed flags are kept first.
+    - Fields the log shows as C(-) are null, except RV(entries[].response_flags), which is C(-) when there are none.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    start_time:
+      description: START_TIME as logged (UTC), null for a line without it.
+      type: str
+      sample: "2024-01-11T21:09:42.835Z"
+    pod:
+      description: The pod the line came from, or the offline input (O(src) path, C(content), C(lines)).
+      type: str
+      sample: istio-egressgateway-7d4f8b9c6-x2x9k
+    method:
+      description: HTTP method, null for TCP/TLS passthrough.
+      type: str
+      sample: GET
+    path:
+      description: Request path (X-ENVOY-ORIGINAL-PATH or PATH).
+      type: str
+      sample: /politics
+    protocol:
+      description: HTTP protocol, null for TCP.
+      type: str
+      sample: HTTP/1.1
+    response_code:
+      description: HTTP status, C(0) for TCP.
+      type: int
+      sample: 0
+    response_flags:
+      description: Envoy response flags, C(-) for none.
+      type: str
+      sample: "-"
+    bytes_received:
+      description: Bytes received from the downstream.
+      type: int
+      sample: 839
+    bytes_sent:
+      description: Bytes sent to the downstream.
+      type: int
+      sample: 2504306
+    duration_ms:
+      description: Duration in milliseconds.
+      type: int
+      sample: 231
+    authority:
+      description: The :authority (Host) header, null for TLS passthrough.
+      type: str
+      sample: edition.cnn.com
+    upstream_host:
+      description: The upstream address.
+      type: str
+      sample: "151.101.195.5:443"
+    upstream_cluster:
+      description: The upstream cluster, C(outbound|PORT|SUBSET|HOST) for Istio services.
+      type: str
+      sample: "outbound|443||edition.cnn.com"
+    requested_server_name:
+      description: The TLS SNI the client sent.
+      type: str
+      sample: edition.cnn.com
+    downstream_local_address:
+      description: The local address the connection arrived at.
+      type: str
+      sample: "172.30.239.8:443"
+    downstream_remote_address:
+      description: The address of the client (at a gateway, the sidecar or pod that sent it).
+      type: str
+      sample: "172.30.239.15:43956"
+    route_name:
+      description: The route name (formats of Istio 1.3 and later), null for none.
+      type: str
+      sample: default.forward-cnn-from-egress-gateway.0
+pods:
+  description: Per pod (or offline input), the lines read and the matching entries.
+  returned: always
+  type: dict
+  sample:
+    istio-egressgateway-7d4f8b9c6-x2x9k: {lines: 1520, matches: 2}
+    istio-egressgateway-7d4f8b9c6-q8wzn: {lines: 1488, matches: 0}
+response_flags:
+  description: Histogram of the response flags of the matching entries.
+  returned: always
+  type: dict
+  sample: {"-": 1, "UF,URX": 1}
+lines_total:
+  description: Lines read (blank lines not counted).
+  returned: always
+  type: int
+  sample: 3008
+lines_unparsed:
+  description:
+    - Lines that are not access-log entries, such as istio-agent and Envoy messages, and lines with
+      O(host) that start like an entry but do not parse.
+  returned: always
+  type: int
+  sample: 41
+unparsed_sample:
+  description: The first few unparsed lines (at most 5, each cut at 200 characters).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "2021-03-26T00:03:54.637718Z\twarning\tenvoy config\tIgnoring unwatched type URL type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+other_hosts:
+  description:
+    - The hosts the most recent entries (last 5000 lines of each input, since O(since_time)) show
+      instead, most frequent first, at most 10, for diagnosis.
+    - An entry is listed under its authority, else its SNI, else its cluster's host, else its cluster
+      name (C(PassthroughCluster)). O(host) on another port is listed as C(HOST:PORT).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: The host name (or C(HOST:PORT), or a cluster name).
+      type: str
+      sample: example.com
+    count:
+      description: Entries seen for it.
+      type: int
+      sample: 3
+  sample: [{"host": "example.com", "count": 3}, {"host": "httpbin.org:80", "count": 1}]
+msg:
+  description: One sentence, what was expected and what was seen.
+  returned: always
+  type: str
+  sample: "0 entries for httpbin.org:443 in 2 pods since 2026-01-31T12:00:00Z (expected at least 1); seen: example.com \u00d73"
+"""
+
+import datetime
+import math
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.istio_egress.plugins.module_utils import (
+    access_log,
+    kube,
+)
+
+# Clock skew between the control node and the kubelet must not cut off lines the
+# start_time filter would keep: ask the API for a little more.
+SINCE_MARGIN_SECONDS = 60
+
+
+def _since_seconds(since):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return max(1, math.ceil((now - since).total_seconds()) + SINCE_MARGIN_SECONDS)
+
+
+def _containers(pod):
+    """Names of the containers of a pod, native sidecars (init containers) included."""
+    spec = pod.spec
+    names = [c.name for c in (spec.containers or [])]
+    names += [c.name for c in (getattr(spec, "init_containers", None) or [])]
+    return names
+
+
+def _live_pods(core, namespace, selector, pod_name):
+    """Return the pod objects to read (one named pod, or every pod matching the selector)."""
+    if pod_name:
+        what = "pod %s/%s" % (namespace, pod_name)
+        try:
+            return [core.read_namespaced_pod(pod_name, namespace)]
+        except Exception as exc:
+            raise kube.KubeError(kube.describe_api_error(exc, what))
+    what = "pods with selector %r in namespace %s" % (selector, namespace)
+    try:
+        pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+    except Exception as exc:
+        # describe_api_error: HTTP status -> sentence; no status -> "could not reach the API"
+        raise kube.KubeError(kube.describe_api_error(exc, what))
+    if not pods:
+        raise kube.KubeError("no pod matches selector %r in namespace %s: is the egress gateway "
+                             "installed there, with that label?" % (selector, namespace))
+    return sorted(pods, key=lambda p: p.metadata.name)
+
+
+def _live_sources(module, since):
+    """(sources, warnings) for every pod to read; each source is (pod name, blocks)."""
+    params = module.params
+    namespace, container = params["namespace"], params["container"]
+    core = kube.core_client(params["kubeconfig"], params["context"])
+    pods = _live_pods(core, namespace, params["selector"], params["pod"])
+    since_seconds = _since_seconds(since) if since else None
+    sources, warnings = [], []
+    for pod in pods:
+        name = pod.metadata.name
+        names = _containers(pod)
+        if container not in names:
+            raise kube.KubeError(
+                "pod %s/%s has no container %r (it has: %s): is the Istio proxy injected, or is "
+                "this the gateway pod?" % (namespace, name, container, ", ".join(names) or "none"))
+        phase = getattr(pod.status, "phase", None)
+        if phase == "Pending":
+            warnings.append("pod %s/%s is Pending: it has no log yet and was skipped" % (namespace, name))
+            continue
+        text = kube.read_pod_log(core, namespace, name, container, since_seconds=since_seconds)
+        sources.append((name, access_log.text_blocks(text, label="the log of pod %s" % name)))
+    return sources, warnings
+
+
+def _offline_sources(params):
+    """One source, named after the input: the src path, 'content' or 'lines'."""
+    if params["src"] is not None:
+        return [(params["src"], access_log.file_blocks(params["src"]))]
+    if params["content"] is not None:
+        return [("content", access_log.text_blocks(params["content"], "content"))]
+    return [("lines", access_log.list_blocks(params["lines"], "lines"))]
+
+
+def main():
+    argument_spec = {
+        "host": {"type": "str", "required": True},
+        "port": {"type": "int", "default": 443},
+        "expect": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "min_count": {"type": "int", "default": 1},
+        "since_time": {"type": "str"},
+        "allowed_response_flags": {"type": "list", "elements": "str", "default": ["-"]},
+        "format": {"type": "str", "default": "auto", "choices": ["auto", "text", "json"]},
+        "max_entries": {"type": "int", "default": 20},
+        "namespace": {"type": "str", "default": "istio-system"},
+        "selector": {"type": "str", "default": "istio=egressgateway"},
+        "pod": {"type": "str"},
+        "container": {"type": "str", "default": "istio-proxy"},
+        "src": {"type": "path"},
+        "content": {"type": "str"},
+        "lines": {"type": "list", "elements": "str"},
+        "kubeconfig": {"type": "path"},
+        "context": {"type": "str"},
+    }
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[("src", "content", "lines", "pod")],
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    # Argument checks that the spec cannot express, before any read.
+    try:
+        access_log.normalize_host(params["host"])
+        access_log.check_port(params["port"])
+        since = access_log.parse_rfc3339(params["since_time"]) if params["since_time"] else None
+    except access_log.AccessLogError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    if params["min_count"] < 1:
+        module.fail_json(msg="min_count must be at least 1, not %d" % params["min_count"], changed=False)
+    if params["max_entries"] < 0:
+        module.fail_json(msg="max_entries must not be negative", changed=False)
+
+    live = params["src"] is None and params["content"] is None and params["lines"] is None
+    warnings = []
+    try:
+        if live:
+            sources, warnings = _live_sources(module, since)
+            if not sources:
+                module.fail_json(msg="no pod to read: %s" % "; ".join(warnings), changed=False)
+        else:
+            sources = _offline_sources(params)
+        facts = access_log.assess(
+            sources,
+            host=params["host"],
+            port=params["port"],
+            expect=params["expect"],
+            min_count=params["min_count"],
+            since_time=params["since_time"],
+            allowed_response_flags=params["allowed_response_flags"],
+            fmt=params["format"],
+            max_entries=params["max_entries"],
+            kind="pod" if live else "offline",
+            allow_empty=live and since is not None,
+        )
+    except (access_log.AccessLogError, kube.KubeError) as exc:
+        module.fail_json(msg=str(exc), changed=False)
+
+    for warning in warnings:
+        module.warn(warning)
+    if facts["lines_total"] and facts["lines_total"] == facts["lines_unparsed"]:
+        module.warn("none of the %d lines read is an access-log entry: access logging may be off "
+                    "(meshConfig.accessLogFile or a Telemetry resource with the envoy provider)"
+                    % facts["lines_total"])
+    msg = facts.pop("msg")
+    if not facts["passed"]:
+        module.fail_json(msg=msg, changed=False, **facts)
+    module.exit_json(msg=msg, changed=False, **facts)
+
+
+if __name__ == "__main__":
+    main()

@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import benchlib
-from plane_helpers import SITE, PlaybookError, plane_status, plane_vars, run_playbook
+from plane_helpers import SITE, PlaybookError, gateway_chart, plane_status, plane_vars, run_playbook
 
 MANUAL = os.path.join(HERE, "bench_site.manual.bash")
 FIRST = ("site_first_converge", "1.5",
@@ -56,7 +56,7 @@ def rounds() -> int:
 def manual_env(pvars: dict) -> dict:
     env = benchlib.child_env()
     env.update({"KUBECONFIG": pvars["istio_egress_kubeconfig"], "CTX": pvars["istio_egress_context"],
-                "CHART": pvars["egress_gateway_chart_path"], "ISTIOCTL": _which("istioctl")})
+                "CHART": gateway_chart(), "ISTIOCTL": _which("istioctl")})
     return env
 
 

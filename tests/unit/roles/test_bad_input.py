@@ -58,11 +58,16 @@ CASES = [
     ("bad-namespace", "test_client", {"test_client_namespace": "Mesh_Test"},
      "test_client_namespace 'Mesh_Test'"),
     ("sidecar-in-root-namespace", "registry_only", {"registry_only_namespaces": ["istio-system"]},
-     "without the root namespace 'istio-system'"),
+     "must not contain the root namespace 'istio-system'"),
     ("calico-locks-istio-system", "calico_policy", {"calico_policy_namespaces": ["mesh-test", "istio-system"]},
      "must not contain kube-system, istio-system"),
-    ("calico-bad-cidr", "calico_policy", {"calico_policy_pod_cidr": "10.233.64.0/40"},
-     "must be IPv4 CIDRs"),
+    ("calico-bad-cidr", "calico_policy",
+     {"calico_policy_pod_cidr": "10.233.64.0/40", "calico_policy_gateway_target_ports": [8443]},
+     "must be IPv4 CIDRs such as 10.233.64.0/18."),
+    ("calico-no-gateway-ports", "calico_policy", {},
+     "calico_policy_gateway_target_ports ([]) must list the gateway pods' target ports"),
+    ("bad-chart-version", "egress_gateway", {"egress_gateway_chart_version": "latest"},
+     "Invalid egress gateway input: egress_gateway_chart_version 'latest' must be X.Y.Z (or X.Y-<build>)."),
 ]
 
 
@@ -87,5 +92,24 @@ def test_bad_input_is_rejected_before_any_change(role, extra, message, dead_kube
     assert message in out, out
     assert "Cannot reach the Kubernetes API" not in out, "the input check ran after the cluster was contacted"
     assert "Traceback" not in out
+    recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", out)
+    assert recap and recap.group(1) == "0", out
+
+
+@pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
+@pytest.mark.parametrize("role", ["egress_gateway", "test_client", "egress_routes", "registry_only", "calico_policy"])
+def test_unreachable_context_fails_before_any_change(role, dead_kubeconfig):
+    extra = {"role_under_test": role, "istio_egress_kubeconfig": dead_kubeconfig,
+             "istio_egress_context": "homelab",
+             # calico_policy on its own has no gateway ports to derive (see its preflight).
+             "calico_policy_gateway_target_ports": [8443]}
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(extra)],
+        capture_output=True, text=True, env=env, timeout=120, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "Cannot reach the Kubernetes API with kubeconfig '%s' and context 'homelab': nothing was changed" % (
+        dead_kubeconfig) in out, out
     recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", out)
     assert recap and recap.group(1) == "0", out

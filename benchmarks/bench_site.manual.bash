@@ -16,7 +16,7 @@
 # Environment: KUBECONFIG, CTX (context), CHART (the gateway chart directory), ISTIOCTL
 # (istioctl to run analyze with; empty: skipped). Not part of the collection.
 set -euo pipefail
-: "${KUBECONFIG:?KUBECONFIG must name the plane's kubeconfig}"
+: "${KUBECONFIG:?KUBECONFIG must name the kubeconfig of the plane}"
 : "${CTX:?CTX must name the kube context}"
 : "${CHART:?CHART must name the gateway chart directory}"
 NS=istio-system

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import json
 import os
 import shutil
@@ -351,3 +352,19 @@ def test_gateway_has_the_hop2_cluster(plane, egress_setup, tmp_path):
     assert dest["cluster"] == "outbound|443||httpbin.org", dest
     assert dest["direct"] is True and dest["hop"] == 2, dest
     _save_fixture(out, "istiod-1.30-egressgateway-config_dump.json")
+
+
+def test_istiod_keeps_the_planes_webhook_ca(plane):
+    """istiod's webhook controllers patch the caBundle it serves: the plane's CA, as in the charts."""
+    with open(os.path.join(plane.work, "pki", "istiod-ca.crt"), "rb") as handle:
+        ca = handle.read()
+    seen = []
+    for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
+        for item in plane.kubectl_json("get", kind, "-l", "istio.io/rev=default")["items"]:
+            for hook in item["webhooks"]:
+                url = hook["clientConfig"].get("url", "")
+                assert url.startswith("https://127.0.0.1:%s/" % plane.ports["ISTIOD_HTTPS_PORT"]), (item["metadata"]["name"], url)
+                assert base64.b64decode(hook["clientConfig"]["caBundle"]) == ca, item["metadata"]["name"]
+                seen.append(hook["name"])
+    assert "validation.istio.io" in seen and "rev.validation.istio.io" in seen, seen
+    assert "namespace.sidecar-injector.istio.io" in seen, seen

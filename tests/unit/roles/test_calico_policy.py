@@ -15,7 +15,7 @@ import re
 
 import jsonschema
 import pytest
-from conftest import render, template_value
+from rolerender import render, template_value
 
 SCHEMA = json.loads((pathlib.Path(__file__).resolve().parent
                      / "calico_v3_globalnetworkpolicy.schema.json").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ in DIFFERENCES and nothing else may differ.
 from __future__ import annotations
 
 import pytest
-from conftest import guide, render
+from rolerender import guide, render
 
 # (role, template, guide file, {(kind, name): {field path: rendered value}})
 # Every object of the guide appears unchanged with the defaults; the roles only

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pathlib
 
 import yaml
-from conftest import ROLES, render, template_value
+from rolerender import ROLES, render, template_value
 
 
 def routes(overrides=None, play=True):

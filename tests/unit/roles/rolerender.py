@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pathlib
 
-import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -63,7 +62,3 @@ def guide(name):
     path = pathlib.Path(__file__).resolve().parent / "guide" / name
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
-
-@pytest.fixture
-def render_role():
-    return render

@@ -11,6 +11,7 @@ way. Playbooks run in a fresh ``ansible-playbook`` with ``-i inventory/homelab``
 variables as extra vars; the PLAY RECAP and the ``fatal:`` messages are parsed.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -143,6 +144,23 @@ def ansible_playbook():
     return found
 
 
+def collections_path():
+    """A collections dir whose homelab.istio_egress is this checkout, private to it.
+
+    hack/env.sh points one shared symlink (under $HOMELAB_CACHE) at the checkout that sourced it
+    last, so another clone (a clean-clone CI run) can repoint it while a run is in progress.
+    """
+    key = hashlib.sha256(REPO_ROOT.encode()).hexdigest()[:12]
+    base = os.path.join(tempfile.gettempdir(), f"homelab-istio-egress-collections-{os.getuid()}-{key}")
+    link = os.path.join(base, "ansible_collections", "homelab", "istio_egress")
+    if os.path.realpath(link) != os.path.realpath(REPO_ROOT):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        tmp = f"{link}.{os.getpid()}"
+        os.symlink(REPO_ROOT, tmp)
+        os.replace(tmp, link)
+    return base
+
+
 def run_playbook(playbook, extra_vars, tags=None, check=False, diff=False, timeout=600, on_line=None,
                  inventory=INVENTORY):
     """Run a playbook with the homelab inventory and ``extra_vars`` (a dict) as extra vars.
@@ -164,6 +182,8 @@ def run_playbook(playbook, extra_vars, tags=None, check=False, diff=False, timeo
     env = dict(os.environ)
     env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STDOUT_CALLBACK": "default",
                 "ANSIBLE_RETRY_FILES_ENABLED": "0", "PYTHONUNBUFFERED": "1"})
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
+        p for p in (collections_path(), env.get("ANSIBLE_COLLECTIONS_PATH", "")) if p)
     start = time.time()
     timed_out = []
     with tempfile.TemporaryFile(mode="w+") as err:

@@ -27,6 +27,6 @@ for cafile in ("/etc/ssl/certs/ca-certificates.crt", paths.cafile, paths.openssl
 ensurepip.bootstrap(upgrade=True)
 # ensurepip sets PIP_CONFIG_FILE=/dev/null in os.environ; undo that for the
 # real install so the pip.conf above (and the system's) apply.
-env = dict((k, v) for k, v in os.environ.items() if k != "PIP_CONFIG_FILE")
+env = {k: v for k, v in os.environ.items() if k != "PIP_CONFIG_FILE"}
 args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 subprocess.check_call([sys.executable, "-m", "pip", "install", "-q"] + args, env=env)

@@ -74,7 +74,7 @@ def _describe_json_error(exc, text):
     # scanner only reports "Unterminated string" when it reached the end.
     tail = text[exc.pos:].strip()
     if exc.msg.startswith("Unterminated string") or (exc.msg.startswith("Expecting") and not tail):
-        reason = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg  # noqa: FURB188 (str.removesuffix is 3.9+)
+        reason = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
         return ("the config dump is truncated: the JSON ends unexpectedly at line %d (%s)"
                 % (text.count("\n", 0, len(text.rstrip())) + 1, reason))
     return ("the config dump is not valid JSON: %s at line %d column %d"

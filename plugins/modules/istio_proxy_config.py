@@ -411,6 +411,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+
 from ansible_collections.homelab.istio_egress.plugins.module_utils import kube
 from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_config import (
     DEFAULT_EGRESS_GATEWAY_SERVICE,
@@ -462,7 +463,7 @@ def read_dump_api(core, namespace, pod_name, container, timeout):
     what = "pod %s/%s" % (namespace, pod_name)
     try:
         pod = core.read_namespaced_pod(name=pod_name, namespace=namespace)
-    except Exception as exc:  # noqa: BLE001 - the client raises many types (urllib3, ssl, config)
+    except Exception as exc:
         if kube.HAS_KUBERNETES and isinstance(exc, kube.ApiException):
             raise ReadError(kube.describe_api_error(exc, what)) from None
         raise ReadError("could not reach the Kubernetes API while reading %s: %s" % (what, exc)) from None

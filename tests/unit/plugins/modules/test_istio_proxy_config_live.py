@@ -16,6 +16,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+
 from ansible_collections.homelab.istio_egress.plugins.module_utils import kube
 from ansible_collections.homelab.istio_egress.plugins.modules import (
     istio_proxy_config as mod,

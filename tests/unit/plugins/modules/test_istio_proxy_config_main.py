@@ -19,6 +19,7 @@ import os
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
+
 from ansible_collections.homelab.istio_egress.plugins.modules import (
     istio_proxy_config as mod,
 )

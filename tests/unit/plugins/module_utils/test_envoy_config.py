@@ -19,6 +19,7 @@ import os
 import sys
 
 import pytest
+
 from ansible_collections.homelab.istio_egress.plugins.module_utils import (
     envoy_config as ec,
 )

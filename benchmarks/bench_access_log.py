@@ -100,7 +100,7 @@ def main():
           f"host {HOST} in 1 %, runs={runs}")
 
     big_path, made = prepare_log(lines)
-    small_path, _ = prepare_log(small)
+    small_path, _made_small = prepare_log(small)
     size = os.path.getsize(big_path)
     benchlib.note(f"log: {big_path} ({size / 1048576:.0f} MiB, SYNTHETIC from the real fixture lines; "
                   f"see {os.path.basename(big_path)}.README)")
@@ -109,7 +109,7 @@ def main():
 
     grep_s, mod_wall, mod_inner = [], [], []
     grep_n = last = None
-    for _ in range(runs):
+    for _run in range(runs):
         elapsed, grep_n = grep_count(big_path)
         grep_s.append(elapsed)
         last = probe(big_path, env)
@@ -129,7 +129,7 @@ def main():
                   f"{size / st_wall['median'] / 1048576:.0f} MiB/s")
 
     rss_small, rss_big = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         rss_small.append(probe(small_path, env)["maxrss_kib"] / 1024.0)
         rss_big.append(probe(big_path, env)["maxrss_kib"] / 1024.0)
     st_small, st_big = benchlib.stats(rss_small), benchlib.stats(rss_big)

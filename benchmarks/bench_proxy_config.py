@@ -137,7 +137,7 @@ def main():
 
     json_s, json_text_s, json_nogc_s, mod_s, mod_wall, ictl = [], [], [], [], [], []
     last = None
-    for _ in range(runs):
+    for _run in range(runs):
         res = benchlib.run_probe([py, "-c", PROBE_JSON, path, "bytes"], env=env)
         json_s.append(res["seconds"])
         res = benchlib.run_probe([py, "-c", PROBE_JSON, path, "text"], env=env)

@@ -37,7 +37,7 @@ NOT_TRAFFIC_HOSTS = {"type.googleapis.com"}  # xDS type URL in an istio-agent li
 def fixture_dirs():
     """Real access-log lines: the repo's copies first (tests/), else the shared fixtures."""
     candidates = sorted(glob.glob(os.path.join(ROOT, "tests", "unit", "**", "access_logs", "*.log"),
-                              recursive=True))
+                                recursive=True))
     if candidates:
         return candidates
     return sorted(glob.glob(os.path.join(FIXTURES, "access_logs", "*.log")))

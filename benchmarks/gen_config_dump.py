@@ -38,6 +38,7 @@ CLUSTER_RE = re.compile(r"^outbound\|443\|[^|]*\|(?P<host>[^|]+)$")
 
 def pick_source():
     generated = sorted(glob.glob(os.path.join(GENERATED, "**", "*.json"), recursive=True))
+
     # The client sidecar's dump with the egress route is what the module reads
     # in the hop-1 check; the gateway's or a broken variant only as fallbacks.
     def rank(path):

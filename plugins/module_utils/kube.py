@@ -26,7 +26,9 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the client
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = exc
-    ApiException = Exception
+
+    class ApiException(Exception):
+        """Stand-in so `except ApiException` stays valid without the client."""
 
 
 class KubeError(Exception):

@@ -59,7 +59,7 @@ class Plane(object):
         check = kwargs.pop("check", True)
         cmd = [self.binary("kubectl"), "--kubeconfig", self.kubeconfig, "--context", self.context] + list(args)
         proc = subprocess.run(cmd, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=kwargs.pop("timeout", 120), **kwargs)
+                              universal_newlines=True, timeout=kwargs.pop("timeout", 120), check=False, **kwargs)
         if check and proc.returncode != 0:
             pytest.fail("%s failed (rc=%s): %s" % (" ".join(cmd[3:]), proc.returncode, proc.stderr.strip()))
         return proc
@@ -71,7 +71,7 @@ class Plane(object):
         check = kwargs.pop("check", True)
         cmd = [self.binary("helm"), "--kubeconfig", self.kubeconfig, "--kube-context", self.context] + list(args)
         proc = subprocess.run(cmd, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=kwargs.pop("timeout", 300))
+                              universal_newlines=True, timeout=kwargs.pop("timeout", 300), check=False)
         if check and proc.returncode != 0:
             pytest.fail("helm %s failed (rc=%s): %s" % (" ".join(args), proc.returncode, proc.stderr.strip()))
         return proc

@@ -229,7 +229,7 @@ def _dump(plane, pod, proxy_type, out):
     if owners and owners[0]["kind"] == "ReplicaSet":
         deploy = owners[0]["name"].rsplit("-", 1)[0]
         cmd += ["-owner", "kubernetes://apis/apps/v1/namespaces/%s/deployments/%s" % (meta["namespace"], deploy)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False)
     if proc.returncode != 0:
         pytest.fail("xdsdump failed (rc=%s): %s" % (proc.returncode, proc.stderr.strip()))
     with open(out) as handle:
@@ -312,7 +312,7 @@ def test_sleep_pod_gets_a_real_injected_sidecar(plane, egress_setup):
 
 def test_sidecar_sends_httpbin_to_the_egress_gateway(plane, egress_setup, tmp_path):
     out = str(tmp_path / "sleep.json")
-    _, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
+    _dump_path, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
                            lambda f: f["destination"]["via_egress_gateway"])
     dest = facts["destination"]
     assert facts["proxy"]["type"] == "sidecar"
@@ -328,7 +328,7 @@ def test_without_hop1_the_sidecar_goes_direct(plane, egress_setup, tmp_path):
     out = str(tmp_path / "sleep-no-hop1.json")
     _apply(plane, VS % HOP2)
     try:
-        _, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
+        _dump_path, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
                                lambda f: not f["destination"]["via_egress_gateway"])
     finally:
         _apply(plane, VS % (HOP1 + HOP2))
@@ -342,7 +342,7 @@ def test_without_hop1_the_sidecar_goes_direct(plane, egress_setup, tmp_path):
 
 def test_gateway_has_the_hop2_cluster(plane, egress_setup, tmp_path):
     out = str(tmp_path / "gateway.json")
-    _, facts = _dump_until(plane, egress_setup["gateway"], "router", out,
+    _dump_path, facts = _dump_until(plane, egress_setup["gateway"], "router", out,
                            lambda f: f["destination"]["cluster"] == "outbound|443||httpbin.org")
     assert facts["proxy"]["type"] == "router"
     names = [c["name"] for c in facts["clusters"]]

@@ -80,7 +80,7 @@ def results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("shared_checks")
     cases = tmp / "cases.json"
     with open(cases, "w", encoding="utf-8") as handle:
-        json.dump([{"name": n, "objects": o} for n, o, _, _ in CASES], handle)
+        json.dump([{"name": n, "objects": o} for n, o, _want, _defect in CASES], handle)
     out = tmp / "results.json"
     proc = subprocess.run(
         [playbook, "-i", "localhost,", "-c", "local", os.path.join(DATA, "check_cases.yml"),

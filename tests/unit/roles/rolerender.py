@@ -61,4 +61,3 @@ def guide(name):
     """The guide's YAML documents from tests/unit/roles/guide/<name>."""
     path = pathlib.Path(__file__).resolve().parent / "guide" / name
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
-

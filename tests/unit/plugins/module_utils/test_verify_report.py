@@ -299,7 +299,7 @@ def test_logs_from_only_one_of_two_replicas():
     facts = passing_facts()
     facts["preconditions"]["gateway_pods"] = [gateway_pod(GW_A), gateway_pod(GW_B)]
     facts["xds"]["stdout"] = synced_proxy_status([(GW_A, "istio-system"), (GW_B, "istio-system"),
-                                                   (CLIENT, "mesh-test")])
+                                                  (CLIENT, "mesh-test")])
     facts["gateway_log"] = loop({HOST: log_result({GW_A: GW_LOG_2024, GW_B: ""})})
     report = vr.build_report(facts)
     v = verdicts(report)
@@ -315,7 +315,7 @@ def test_two_replicas_both_logging_pass():
     facts = passing_facts()
     facts["preconditions"]["gateway_pods"] = [gateway_pod(GW_A), gateway_pod(GW_B)]
     facts["xds"]["stdout"] = synced_proxy_status([(GW_A, "istio-system"), (GW_B, "istio-system"),
-                                                   (CLIENT, "mesh-test")])
+                                                  (CLIENT, "mesh-test")])
     facts["gateway_log"] = loop({HOST: log_result({GW_A: GW_LOG_2024, GW_B: GW_LOG_2024}, min_count=1)})
     report = vr.build_report(facts)
     assert verdicts(report)["gateway_log"] == vr.PASS

@@ -36,8 +36,8 @@ NOT_TRAFFIC_HOSTS = {"type.googleapis.com"}  # xDS type URL in an istio-agent li
 
 def fixture_dirs():
     """Real access-log lines: the repo's copies first (tests/), else the shared fixtures."""
-    candidates = sorted(glob.glob(os.path.join(ROOT, "tests", "unit", "**", "access_logs", "*.log"),
-                                recursive=True))
+    pattern = os.path.join(ROOT, "tests", "unit", "**", "access_logs", "*.log")
+    candidates = sorted(glob.glob(pattern, recursive=True))
     if candidates:
         return candidates
     return sorted(glob.glob(os.path.join(FIXTURES, "access_logs", "*.log")))

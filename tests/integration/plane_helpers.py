@@ -228,7 +228,7 @@ def kill_component(work, name):
     with open(os.path.join(work, "run", f"{name}.pid")) as handle:
         pid = int(handle.read().strip())
     os.killpg(pid, signal.SIGKILL)
-    for _ in range(100):
+    for _attempt in range(100):
         try:
             os.kill(pid, 0)
         except OSError:

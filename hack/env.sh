@@ -8,7 +8,9 @@ HOMELAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOMELAB_CACHE="${HOMELAB_CACHE:-$HOME/.cache/homelab-istio-egress}"
 HOMELAB_VENV="${HOMELAB_VENV:-$HOMELAB_CACHE/venv}"
 HOMELAB_PLANE_BIN="${HOMELAB_PLANE_BIN:-$HOMELAB_CACHE/bin}"
-HOMELAB_COLLECTIONS="$HOMELAB_CACHE/collections"
+# One collections path per checkout: a shared symlink would be re-pointed by
+# whichever checkout (a clone, CI, a second worktree) sourced this file last.
+HOMELAB_COLLECTIONS="$HOMELAB_CACHE/collections/$(printf '%s' "$HOMELAB_ROOT" | sha256sum | cut -c1-12)"
 export HOMELAB_ROOT HOMELAB_CACHE HOMELAB_VENV HOMELAB_PLANE_BIN HOMELAB_COLLECTIONS
 
 mkdir -p "$HOMELAB_COLLECTIONS/ansible_collections/homelab"

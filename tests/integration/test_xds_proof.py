@@ -313,7 +313,7 @@ def test_sleep_pod_gets_a_real_injected_sidecar(plane, egress_setup):
 def test_sidecar_sends_httpbin_to_the_egress_gateway(plane, egress_setup, tmp_path):
     out = str(tmp_path / "sleep.json")
     _dump_path, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
-                                   lambda f: f["destination"]["via_egress_gateway"])
+                                    lambda f: f["destination"]["via_egress_gateway"])
     dest = facts["destination"]
     assert facts["proxy"]["type"] == "sidecar"
     assert dest["matched"] is True, dest["evidence"]
@@ -329,7 +329,7 @@ def test_without_hop1_the_sidecar_goes_direct(plane, egress_setup, tmp_path):
     _apply(plane, VS % HOP2)
     try:
         _dump_path, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
-                                       lambda f: not f["destination"]["via_egress_gateway"])
+                                        lambda f: not f["destination"]["via_egress_gateway"])
     finally:
         _apply(plane, VS % (HOP1 + HOP2))
     dest = facts["destination"]
@@ -343,7 +343,7 @@ def test_without_hop1_the_sidecar_goes_direct(plane, egress_setup, tmp_path):
 def test_gateway_has_the_hop2_cluster(plane, egress_setup, tmp_path):
     out = str(tmp_path / "gateway.json")
     _dump_path, facts = _dump_until(plane, egress_setup["gateway"], "router", out,
-                                   lambda f: f["destination"]["cluster"] == "outbound|443||httpbin.org")
+                                    lambda f: f["destination"]["cluster"] == "outbound|443||httpbin.org")
     assert facts["proxy"]["type"] == "router"
     names = [c["name"] for c in facts["clusters"]]
     assert "outbound|443||httpbin.org" in names, names

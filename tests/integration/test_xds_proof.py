@@ -28,6 +28,7 @@ import subprocess
 import time
 
 import pytest
+import yaml
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_config import analyse_config_dump
 
@@ -38,145 +39,36 @@ GATEWAY_SERVICE = "istio-egressgateway.istio-system.svc.cluster.local"
 FIXTURES = os.path.join(REPO_ROOT, "tests", "unit", "plugins", "module_utils", "fixtures", "generated")
 
 # Guide §4.1: the client namespace and the sleep workload.
-APP = """
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: mesh-test
-  labels:
-    istio-injection: enabled
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: sleep
-  namespace: mesh-test
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: sleep
-  namespace: mesh-test
-  labels: {app: sleep, service: sleep}
-spec:
-  ports:
-  - name: http
-    port: 80
-  selector: {app: sleep}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: sleep
-  namespace: mesh-test
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: sleep}
-  template:
-    metadata:
-      labels: {app: sleep}
-    spec:
-      serviceAccountName: sleep
-      containers:
-      - name: sleep
-        image: curlimages/curl
-        command: ["/bin/sleep", "infinity"]
-        imagePullPolicy: IfNotPresent
-        resources:
-          requests: {cpu: 10m, memory: 32Mi}
-"""
+# The guide's own YAML blocks, the copies the role tests compare with
+# (tests/unit/roles/guide/PROVENANCE.md): written once in the repository.
+GUIDE = os.path.join(REPO_ROOT, "tests", "unit", "roles", "guide")
 
-# Guide §3.2: the egress gateway's values for the istio/gateway chart.
-GATEWAY_VALUES = {
-    "name": "istio-egressgateway",
-    "labels": {"app": "istio-egressgateway", "istio": "egressgateway"},
-    "service": {"type": "ClusterIP", "ports": [
-        {"name": "status-port", "port": 15021, "targetPort": 15021},
-        {"name": "http2", "port": 80, "targetPort": 8080},
-        {"name": "https", "port": 443, "targetPort": 8443},
-        {"name": "tls", "port": 15443, "targetPort": 15443},
-    ]},
-    "autoscaling": {"enabled": False},
-    "replicaCount": 1,
-    "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
-}
 
-# Guide §6.1-6.3: ServiceEntry, Gateway, DestinationRule.
-SE_GW_DR = """
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: httpbin-ext
-  namespace: mesh-test
-spec:
-  hosts: [httpbin.org]
-  ports:
-  - number: 443
-    name: tls
-    protocol: TLS
-  resolution: DNS
-  location: MESH_EXTERNAL
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata:
-  name: istio-egressgateway
-  namespace: mesh-test
-spec:
-  selector:
-    istio: egressgateway
-  servers:
-  - port: {number: 443, name: tls, protocol: TLS}
-    hosts: [httpbin.org]
-    tls:
-      mode: PASSTHROUGH
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: egressgateway-for-httpbin
-  namespace: mesh-test
-spec:
-  host: istio-egressgateway.istio-system.svc.cluster.local
-  subsets:
-  - name: httpbin
-"""
+def _guide(*names):
+    """The guide's YAML files joined into one multi-document manifest."""
+    docs = []
+    for name in names:
+        with open(os.path.join(GUIDE, name)) as handle:
+            docs.append(handle.read())
+    return "\n---\n".join(docs)
 
-HOP1 = """
-  - match:
-    - gateways: [mesh]
-      port: 443
-      sniHosts: [httpbin.org]
-    route:
-    - destination:
-        host: istio-egressgateway.istio-system.svc.cluster.local
-        subset: httpbin
-        port:
-          number: 443"""
-HOP2 = """
-  - match:
-    - gateways: [istio-egressgateway]
-      port: 443
-      sniHosts: [httpbin.org]
-    route:
-    - destination:
-        host: httpbin.org
-        port:
-          number: 443
-      weight: 100"""
-# Guide §6.4, with or without the hop-1 route.
-VS = """
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: direct-httpbin-through-egress
-  namespace: mesh-test
-spec:
-  hosts: [httpbin.org]
-  gateways: [mesh, istio-egressgateway]
-  tls:%s
-"""
+
+# Guide §4.1 (namespace, sleep), §3.2 (gateway values), §6.1-6.3 (ServiceEntry, Gateway, DestinationRule).
+APP = _guide("namespace.yaml", "sleep.yaml")
+GATEWAY_VALUES = os.path.join(GUIDE, "values-egress-gateway.yaml")
+SE_GW_DR = _guide("serviceentry-httpbin-ext.yaml", "gateway-egress.yaml", "destinationrule-egress.yaml")
+
+
+def _virtualservice(hop1=True, extra=None):
+    """Guide §6.4 as JSON for kubectl, with or without its hop-1 (gateways: [mesh]) tls route."""
+    vs = yaml.safe_load(_guide("virtualservice-egress.yaml"))
+    if not hop1:
+        vs["spec"]["tls"] = [r for r in vs["spec"]["tls"]
+                             if "mesh" not in r["match"][0].get("gateways", [])]
+    vs["spec"].update(extra or {})
+    return json.dumps(vs)
+
+
 EGRESS_OBJECTS = (("serviceentry", "httpbin-ext"), ("gateway", "istio-egressgateway"),
                   ("destinationrule", "egressgateway-for-httpbin"),
                   ("virtualservice", "direct-httpbin-through-egress"))
@@ -262,24 +154,21 @@ def egress_setup(plane):
     _apply(plane, APP)
     created_gw = plane.helm("status", "-n", ISTIO_NS, "istio-egressgateway", check=False).returncode != 0
     if created_gw:
-        values = os.path.join(plane.work, "xds-proof-gateway-values.json")
-        with open(values, "w") as handle:
-            json.dump(GATEWAY_VALUES, handle)
         charts = os.environ.get("HOMELAB_PLANE_CHARTS") or os.path.join(REPO_ROOT, "hack", "plane", "charts")
         plane.helm("upgrade", "--install", "istio-egressgateway", os.path.join(charts, "gateway"),
-                   "-n", ISTIO_NS, "-f", values, "--wait", "--timeout", "3m")
+                   "-n", ISTIO_NS, "-f", GATEWAY_VALUES, "--wait", "--timeout", "3m")
     existing = {kind: _exists(plane, "-n", NS, kind, name) for kind, name in EGRESS_OBJECTS}
     original_vs = None
     if existing["virtualservice"]:
         original_vs = plane.kubectl_json("get", "-n", NS, "virtualservice", "direct-httpbin-through-egress")
     _apply(plane, SE_GW_DR)
-    _apply(plane, VS % (HOP1 + HOP2))
+    _apply(plane, _virtualservice())
     yield {
         "sleep": _running_pod(plane, NS, "app=sleep"),
         "gateway": _running_pod(plane, ISTIO_NS, "istio=egressgateway"),
     }
     if original_vs is not None:
-        _apply(plane, VS % (HOP1 + HOP2))
+        _apply(plane, _virtualservice())
     for kind, name in EGRESS_OBJECTS:
         if not existing[kind]:
             plane.kubectl("delete", "-n", NS, kind, name, "--ignore-not-found", check=False)
@@ -292,7 +181,7 @@ def egress_setup(plane):
 def test_invalid_virtualservice_is_rejected_by_istiod(plane, egress_setup):
     """The apiserver really calls the local istiod's validating webhook."""
     # Passes the CRD's schema, fails istiod's own validation (empty destination host).
-    bad = VS % HOP2 + "  http:\n  - route:\n    - destination: {host: ''}\n"
+    bad = _virtualservice(hop1=False, extra={"http": [{"route": [{"destination": {"host": ""}}]}]})
     proc = plane.kubectl("apply", "--dry-run=server", "-f", "-", input=bad, check=False)
     assert proc.returncode != 0
     assert 'admission webhook "validation.istio.io" denied the request' in proc.stderr \
@@ -326,12 +215,12 @@ def test_sidecar_sends_httpbin_to_the_egress_gateway(plane, egress_setup, tmp_pa
 
 def test_without_hop1_the_sidecar_goes_direct(plane, egress_setup, tmp_path):
     out = str(tmp_path / "sleep-no-hop1.json")
-    _apply(plane, VS % HOP2)
+    _apply(plane, _virtualservice(hop1=False))
     try:
         _dump_path, facts = _dump_until(plane, egress_setup["sleep"], "sidecar", out,
                                         lambda f: not f["destination"]["via_egress_gateway"])
     finally:
-        _apply(plane, VS % (HOP1 + HOP2))
+        _apply(plane, _virtualservice())
     dest = facts["destination"]
     assert dest["via_egress_gateway"] is False, dest["evidence"]
     # What istiod generates instead: the ServiceEntry's own cluster, i.e. straight out.

@@ -2,7 +2,7 @@
 
 molecule/shared/tasks/assert_objects.yml judges a converged cluster in every
 scenario (kind and the local control plane). Here it runs, without a cluster,
-on the guide's own objects (data/guide-objects.yaml, copied from guide §6 and
+on the guide's own objects (tests/unit/roles/guide, copied from guide §6 and
 §7.4) plus the Telemetry and GlobalNetworkPolicy rendered from the roles'
 templates: as they are it must pass; with each defect the guide's §9 and the
 NOTES describe it must fail, naming the object. Pods are reduced to the fields
@@ -22,11 +22,18 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DATA = os.path.join(HERE, "data")
+# The guide's own YAML blocks (tests/unit/roles/guide/PROVENANCE.md), written
+# once in the repository: §6.1-§6.4 and §7.4 method A.
+GUIDE_FILES = [os.path.join(ROOT, "tests", "unit", "roles", "guide", name) for name in (
+    "serviceentry-httpbin-ext.yaml", "gateway-egress.yaml", "destinationrule-egress.yaml",
+    "virtualservice-egress.yaml", "sidecar-registry-only.yaml")]
 
 
 def _guide():
-    with open(os.path.join(DATA, "guide-objects.yaml"), encoding="utf-8") as handle:
-        docs = [d for d in yaml.safe_load_all(handle) if d]
+    docs = []
+    for path in GUIDE_FILES:
+        with open(path, encoding="utf-8") as handle:
+            docs.extend(d for d in yaml.safe_load_all(handle) if d)
     by_kind = {}
     for doc in docs:
         by_kind.setdefault(doc["kind"], []).append(doc)
@@ -84,7 +91,7 @@ def results(tmp_path_factory):
     out = tmp / "results.json"
     proc = subprocess.run(
         [playbook, "-i", "localhost,", "-c", "local", os.path.join(DATA, "check_cases.yml"),
-         "-e", json.dumps({"collection_root": ROOT, "data_dir": DATA, "results_file": str(out),
+         "-e", json.dumps({"collection_root": ROOT, "data_dir": DATA, "guide_files": GUIDE_FILES, "results_file": str(out),
                            "cases_file": str(cases),
                            "ansible_python_interpreter": "{{ ansible_playbook_python }}"})],
         capture_output=True, text=True, check=False,

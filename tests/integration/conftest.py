@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures that reach the running local plane (hack/plane/up).
 
 The plane writes its state into hack/plane/.work (or $HOMELAB_PLANE_WORK): the admin

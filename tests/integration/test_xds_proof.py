@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The xDS proof on a real istiod (issue 4).
 
 On the local plane (hack/plane/up) the guide's objects are applied through the real

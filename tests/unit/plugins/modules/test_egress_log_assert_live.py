@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Live reads of egress_log_assert through Ansible and the official Kubernetes
 client, against a fake API server on 127.0.0.1 (this file).
 

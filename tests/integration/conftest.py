@@ -21,6 +21,7 @@ import subprocess
 import urllib.request
 
 import pytest
+from plane_helpers import read_ports
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PLANE_DIR = os.path.join(REPO_ROOT, "hack", "plane")
@@ -77,14 +78,6 @@ class Plane(object):
         return proc
 
 
-def _read_ports(path):
-    ports = {}
-    with open(path) as handle:
-        for line in handle:
-            key, sep, value = line.strip().partition("=")
-            if sep:
-                ports[key] = value
-    return ports
 
 
 def _plane_state():
@@ -94,7 +87,7 @@ def _plane_state():
     kubeconfig = os.path.join(work, "kubeconfig")
     if not (os.path.isfile(ports_file) and os.path.isfile(kubeconfig)):
         return None, "the local plane is not running (no %s): start it with hack/plane/up" % ports_file
-    ports = _read_ports(ports_file)
+    ports = read_ports(ports_file)
     cache = os.environ.get("HOMELAB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "homelab-istio-egress")
     plane = Plane(work, ports, os.environ.get("HOMELAB_PLANE_BIN") or os.path.join(cache, "bin"))
     pki = os.path.join(work, "pki")

@@ -260,18 +260,24 @@ def plane_work():
     return os.environ.get("HOMELAB_PLANE_WORK") or os.path.join(PLANE_DIR, ".work")
 
 
+
+def read_ports(path):
+    """The plane's ports.env (NAME=port lines) as a dict."""
+    ports = {}
+    with open(path) as handle:
+        for line in handle:
+            key, sep, value = line.strip().partition("=")
+            if sep:
+                ports[key] = value
+    return ports
+
 def plane_status(work=None):
     """(work, None) when the plane's apiserver and istiod answer, else (None, why not)."""
     work = work or plane_work()
     ports_file = os.path.join(work, "ports.env")
     if not (os.path.isfile(ports_file) and os.path.isfile(os.path.join(work, "kubeconfig"))):
         return None, f"the local plane is not running (no {ports_file}): start it with hack/plane/up"
-    ports = {}
-    with open(ports_file) as handle:
-        for line in handle:
-            key, sep, value = line.strip().partition("=")
-            if sep:
-                ports[key] = value
+    ports = read_ports(ports_file)
     pki = os.path.join(work, "pki")
     try:
         ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))

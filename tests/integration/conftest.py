@@ -78,8 +78,6 @@ class Plane(object):
         return proc
 
 
-
-
 def _plane_state():
     """Return (Plane, None) when the plane answers, else (None, why-not)."""
     work = os.environ.get("HOMELAB_PLANE_WORK") or os.path.join(PLANE_DIR, ".work")

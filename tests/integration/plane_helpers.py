@@ -260,7 +260,6 @@ def plane_work():
     return os.environ.get("HOMELAB_PLANE_WORK") or os.path.join(PLANE_DIR, ".work")
 
 
-
 def read_ports(path):
     """The plane's ports.env (NAME=port lines) as a dict."""
     ports = {}
@@ -270,6 +269,7 @@ def read_ports(path):
             if sep:
                 ports[key] = value
     return ports
+
 
 def plane_status(work=None):
     """(work, None) when the plane's apiserver and istiod answer, else (None, why not)."""

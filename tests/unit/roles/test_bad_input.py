@@ -78,22 +78,32 @@ def dead_kubeconfig(tmp_path_factory):
     return str(path)
 
 
+def _run_role(extra):
+    """Run the role under test through ansible-playbook; return the process and its whole output."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(extra)],
+        capture_output=True, text=True, env=env, timeout=120, check=False)
+    return proc, proc.stdout + proc.stderr
+
+
+def _changed(out):
+    """The changed= count of the PLAY RECAP, or None when there is no recap."""
+    recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", out)
+    return recap.group(1) if recap else None
+
+
 @pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
 @pytest.mark.parametrize("role,extra,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_rejected_before_any_change(role, extra, message, dead_kubeconfig):
     extra = dict(extra, role_under_test=role, istio_egress_kubeconfig=dead_kubeconfig,
                  istio_egress_context="homelab")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(extra)],
-        capture_output=True, text=True, env=env, timeout=120, check=False)
-    out = proc.stdout + proc.stderr
+    proc, out = _run_role(extra)
     assert proc.returncode != 0, out
     assert message in out, out
     assert "Cannot reach the Kubernetes API" not in out, "the input check ran after the cluster was contacted"
     assert "Traceback" not in out
-    recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", out)
-    assert recap and recap.group(1) == "0", out
+    assert _changed(out) == "0", out
 
 
 @pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
@@ -103,13 +113,8 @@ def test_unreachable_context_fails_before_any_change(role, dead_kubeconfig):
              "istio_egress_context": "homelab",
              # calico_policy on its own has no gateway ports to derive (see its preflight).
              "calico_policy_gateway_target_ports": [8443]}
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(extra)],
-        capture_output=True, text=True, env=env, timeout=120, check=False)
-    out = proc.stdout + proc.stderr
+    proc, out = _run_role(extra)
     assert proc.returncode != 0, out
     assert "Cannot reach the Kubernetes API with kubeconfig '%s' and context 'homelab': nothing was changed" % (
         dead_kubeconfig) in out, out
-    recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", out)
-    assert recap and recap.group(1) == "0", out
+    assert _changed(out) == "0", out

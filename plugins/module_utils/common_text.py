@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small text helpers shared by the report and the log assertion: plurals, histograms, allowed flags.
+
+Pure, stdlib only. access_log.py has its own copies today; they are meant to import these."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+_PLURALS = {"proxy": "proxies", "entry": "entries"}
+
+
+def plural(n, word):
+    """'1 entry', '2 entries', '3 proxies'."""
+    return "%d %s" % (n, word if n == 1 else _PLURALS.get(word, word + "s"))
+
+
+def histogram(values):
+    """'200\u00d73, 503\u00d71' for a list of values."""
+    counts = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return ", ".join("%s\u00d7%d" % (k, counts[k]) for k in sorted(counts))
+
+
+def histogram_dict(d):
+    """The same for a {value: count} mapping."""
+    if not d:
+        return ""
+    return ", ".join("%s\u00d7%s" % (k, d[k]) for k in sorted(d))
+
+
+def flags_allowed(flags, allowed):
+    """True when every flag of 'UF,URX' (or '-') is allowed; '*' allows all (as egress_log_assert)."""
+    allowed = set(allowed)
+    if "*" in allowed or flags in allowed:
+        return True
+    return all(part in allowed for part in str(flags).split(","))

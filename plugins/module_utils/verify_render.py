@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rendering of the egress_verify report: report.md, junit.xml and report.json.
+
+Pure, stdlib only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from xml.sax.saxutils import escape as _xml_escape
+from xml.sax.saxutils import quoteattr as _xml_quoteattr
+
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import FAIL, MARKS, NOT_RUN
+
+
+def _md_cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_diagram(report):
+    s = report["settings"]
+    hops = report["hops"]
+    client = "%s (%s)" % (s["client"]["deployment"], s["client"]["namespace"])
+    gateway = "%s (%s)" % (s["gateway"]["service"], s["gateway"]["namespace"])
+    dest = ", ".join("%s:%s" % (h["host"], h["port"]) for h in s["hosts"])
+    return "\n".join([
+        "```",
+        "%s --hop 1--> %s --hop 2--> %s" % (client, gateway, dest),
+        "  hop 1 (client sidecar -> egress gateway): %s" % MARKS[hops["hop1"]],
+        "  hop 2 (egress gateway -> external):       %s" % MARKS[hops["hop2"]],
+        "```",
+    ])
+
+
+def render_markdown(report):
+    s = report["settings"]
+    run = report["run"]
+    lines = [
+        "# Egress verification report",
+        "",
+        "**%s**" % report["summary"],
+        "",
+        "- started: %s; probe started: %s" % (run.get("started") or "?", run.get("probe_started") or "-"),
+        "- context: %s; data plane: %s; istioctl: %s" % (
+            s["context"] or "(current)", "yes" if s["data_plane"] else "no",
+            s["istioctl"] or "not found"),
+        "- hosts: %s; calls per host: %d" % (", ".join(h["url"] for h in s["hosts"]), s["calls"]),
+        "",
+        "## Two-hop path",
+        "",
+        render_diagram(report),
+        "",
+        "## Acceptance (guide 7.5, extended)",
+        "",
+        "| check | expected | actual | verdict |",
+        "|---|---|---|---|",
+    ]
+    for r in report["checks"]:
+        lines.append("| %s | %s | %s | %s |" % (_md_cell(r["name"]), _md_cell(r["expected"]),
+                                                _md_cell(r["actual"]), MARKS[r["verdict"]]))
+    if report["diagnosis"]:
+        lines += ["", "## Diagnosis", ""]
+        for d in report["diagnosis"]:
+            lines += [
+                "### %s" % d["id"],
+                "",
+                "- symptom: %s" % d["symptom"],
+                "- likely cause: %s" % d["cause"],
+                "- fix: %s" % d["fix"],
+                "- see: %s" % d["guide"],
+            ]
+            for e in d["evidence"]:
+                if e:
+                    lines.append("  - evidence: `%s`" % str(e).replace("`", "'"))
+            lines.append("")
+    lines += ["", "## Evidence", ""]
+    for r in report["checks"]:
+        lines.append("### %s: %s" % (r["name"], MARKS[r["verdict"]]))
+        lines.append("")
+        if r["reason"]:
+            lines.append("- not run because: %s" % r["reason"])
+        for e in r["evidence"]:
+            lines.append("- `%s`" % str(e).replace("`", "'"))
+        lines.append("")
+    lines += ["## Reproduce", "", "```sh"]
+    for r in report["checks"]:
+        lines.append("# %s" % r["name"])
+        lines.extend(r["reproduce"])
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def render_junit(report):
+    """JUnit XML: one testcase per check; not_run -> skipped, fail -> failure."""
+    c = report["counts"]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<testsuites name="egress_verify" tests="%d" failures="%d" skipped="%d">' % (
+               len(report["checks"]), c[FAIL], c[NOT_RUN]),
+           '  <testsuite name="egress_verify" tests="%d" failures="%d" errors="0" skipped="%d" timestamp=%s>' % (
+               len(report["checks"]), c[FAIL], c[NOT_RUN], _xml_quoteattr(str(report["run"].get("started", ""))))]
+    for r in report["checks"]:
+        out.append('    <testcase classname="egress_verify" name=%s>' % _xml_quoteattr(r["name"]))
+        if r["verdict"] == FAIL:
+            out.append('      <failure message=%s>%s</failure>' % (
+                _xml_quoteattr(r["actual"]), _xml_escape("\n".join(
+                    ["expected: %s" % r["expected"], "actual: %s" % r["actual"]] + r["evidence"]))))
+        elif r["verdict"] == NOT_RUN:
+            out.append('      <skipped message=%s/>' % _xml_quoteattr(r["actual"]))
+        out.append('      <system-out>%s</system-out>' % _xml_escape("\n".join(
+            ["expected: %s" % r["expected"], "actual: %s" % r["actual"]] + r["evidence"]
+            + ["reproduce: %s" % x for x in r["reproduce"]])))
+        out.append('    </testcase>')
+    if report["diagnosis"]:
+        out.append('    <system-err>%s</system-err>' % _xml_escape("\n".join(
+            "%s: %s -> %s" % (d["id"], d["cause"], d["fix"]) for d in report["diagnosis"])))
+    out += ['  </testsuite>', '</testsuites>', '']
+    return "\n".join(out)
+
+
+def render_json(report):
+    return json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"

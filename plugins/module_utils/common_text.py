@@ -14,8 +14,14 @@ _PLURALS = {"proxy": "proxies", "entry": "entries"}
 
 
 def plural(n, word):
-    """'1 entry', '2 entries', '3 proxies'."""
-    return "%d %s" % (n, word if n == 1 else _PLURALS.get(word, word + "s"))
+    """'1 entry', '2 entries', '3 proxies', '2 gateway-hop entries'."""
+    if n == 1:
+        return "%d %s" % (n, word)
+    if word in _PLURALS:
+        return "%d %s" % (n, _PLURALS[word])
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return "%d %sies" % (n, word[:-1])
+    return "%d %ss" % (n, word)
 
 
 def histogram(values):

@@ -18,7 +18,12 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common
     FAIL,
     PASS,
     VerifyReportError,
+    as_dict,
+    as_int,
+    as_text,
     ctx,
+    judged_row,
+    last_line,
     no_data_plane_reason,
     no_istioctl_reason,
     not_run_row,
@@ -33,9 +38,13 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_inputs
 )
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse import (
     REQUIRED_XDS_TYPES,
+    istiod_version,
+    minor_version,
     parse_analyze,
+    parse_istioctl_version,
     parse_proxy_status,
     proxy_id_matches,
+    proxy_pod,
     xds_verdict,
 )
 
@@ -112,45 +121,81 @@ def check_preconditions(facts, s):
                 details=details)
 
 
+def istioctl_skew(facts, s):
+    """(reason, note) about the istioctl client against istiod (issue 16.4).
+
+    A different minor version means istioctl's output may not be what the
+    parsers expect: checks 2 and 3 are then not_run with `reason`. When either
+    version is unknown, nothing is decided and `note` says so in the evidence.
+    """
+    run = as_dict(facts.get("run"))
+    client = parse_istioctl_version(run.get("istioctl_version"))
+    istiod = as_dict(facts.get("istiod"))
+    server, source = istiod_version(istiod.get("images"), istiod.get("injector_values"))
+    if not client or not server:
+        return "", "istioctl %s, istiod %s: version skew not checked" % (
+            client or "version unknown", server or "version unknown")
+    if minor_version(client) != minor_version(server):
+        return ("istioctl %s is not istiod's minor version %s (%s): its output may not be what this "
+                "check parses; set egress_verify_istioctl to an istioctl %d.%d.x" % (
+                    client, server, source, minor_version(server)[0], minor_version(server)[1])), ""
+    return "", "istioctl %s matches istiod %s (%s)" % (client, server, source)
+
+
 def check_xds(facts, s, pre_row):
-    expected = "gateway and client proxies: %s SYNCED (istioctl proxy-status -o json)" % "/".join(
-        REQUIRED_XDS_TYPES)
+    expected = "gateway and client proxies: %s SYNCED (istioctl proxy-status -o json), no STALE type on any replica" % (
+        "/".join(REQUIRED_XDS_TYPES))
     reproduce = ["%s proxy-status -o json" % ctx(s, "istioctl"),
                  "%s proxy-status -v 1" % ctx(s, "istioctl")]
     if not s["data_plane"]:
         return not_run_row("xds_sync", expected, no_data_plane_reason(s), reproduce)
     if not s["istioctl"]:
         return not_run_row("xds_sync", expected, no_istioctl_reason(s), reproduce)
+    skew, note = istioctl_skew(facts, s)
+    if skew:
+        return not_run_row("xds_sync", expected, skew, reproduce)
     xds = facts.get("xds")
     if not isinstance(xds, dict):
         return not_run_row("xds_sync", expected, "proxy-status was not collected", reproduce)
-    if xds.get("rc") not in (0, None):
-        msg = (xds.get("stderr") or xds.get("stdout") or "").strip().splitlines()
-        text = "istioctl proxy-status failed (rc %s): %s" % (xds.get("rc"), msg[-1] if msg else "no output")
+    rc = as_int(xds.get("rc"))
+    if xds.get("rc") not in (None, "") and rc != 0:
+        text = "istioctl proxy-status failed (rc %s): %s" % (xds.get("rc"), last_line(
+            as_text(xds.get("stderr")) or as_text(xds.get("stdout"))) or "no output")
         return row("xds_sync", expected, text, FAIL, [text], reproduce)
+    if not as_text(xds.get("stdout")).strip():
+        return not_run_row("xds_sync", expected, "istioctl proxy-status printed nothing", reproduce)
     try:
-        proxies = parse_proxy_status(xds.get("stdout", ""))
+        proxies = parse_proxy_status(xds.get("stdout"))
     except VerifyReportError as exc:
         return row("xds_sync", expected, str(exc), FAIL, [str(exc)], reproduce)
+    gw = s["gateway"]
     wanted = [(p["name"], p["namespace"]) for p in pre_row["details"].get("gateway_pods", [])]
     wanted += [(p["name"], p["namespace"]) for p in pre_row["details"].get("client_pods", [])]
+    # Every replica of the gateway Deployment that istiod knows counts, also
+    # one the pod list did not show (a STALE replica still takes traffic).
+    for p in proxies:
+        pod, ns = proxy_pod(p["id"])
+        if pod and ns == gw["namespace"] and pod.startswith(gw["deployment"] + "-") and (pod, ns) not in wanted:
+            wanted.append((pod, ns))
     if not wanted:
         return row("xds_sync", expected, "no gateway or client pod known to check", FAIL,
-                    ["proxy-status lists %s" % plural(len(proxies), "proxy")], reproduce)
-    problems, evidence = [], []
+                   ["proxy-status lists %s" % plural(len(proxies), "proxy")], reproduce)
+    problems, evidence = [], [note] if note else []
     for name, ns in wanted:
         found = [p for p in proxies if proxy_id_matches(p["id"], name, ns)]
         if not found:
             problems.append("%s.%s is not connected to istiod" % (name, ns))
             evidence.append("%s.%s: not in proxy-status" % (name, ns))
             continue
-        ok, text = xds_verdict(found[0])
-        evidence.append("%s.%s: %s" % (name, ns, text))
-        if not ok:
-            problems.append("%s.%s %s" % (name, ns, text))
+        # A proxy listed more than once (two istiod connections) must be SYNCED in every entry.
+        for proxy in found:
+            ok, text = xds_verdict(proxy)
+            evidence.append("%s.%s: %s" % (name, ns, text))
+            if not ok:
+                problems.append("%s.%s %s" % (name, ns, text))
     actual = "; ".join(problems) if problems else "%s SYNCED" % plural(len(wanted), "proxy")
     return row("xds_sync", expected, actual, FAIL if problems else PASS, evidence, reproduce,
-                details={"proxies": proxies})
+               details={"proxies": proxies})
 
 
 def check_analyze(facts, s):
@@ -158,27 +203,46 @@ def check_analyze(facts, s):
     reproduce = ["%s analyze -n %s" % (ctx(s, "istioctl"), ns) for ns in s["namespaces"]]
     if not s["istioctl"]:
         return not_run_row("analyze", expected, no_istioctl_reason(s), reproduce)
+    skew, note = istioctl_skew(facts, s)
+    if skew:
+        return not_run_row("analyze", expected, skew, reproduce)
     runs = facts.get("analyze")
     if not isinstance(runs, list) or not runs:
         return not_run_row("analyze", expected, "istioctl analyze was not run", reproduce)
-    problems, evidence, messages = [], [], []
+    problems, unknowns, evidence, messages = [], [], [note] if note else [], []
+    seen = set()
     for run in runs:
-        ns = run.get("namespace", "?")
+        run = as_dict(run)
+        ns = as_text(run.get("namespace")) or "?"
+        seen.add(ns)
         parsed = parse_analyze(run.get("stdout"), run.get("stderr"))
+        rc = as_int(run.get("rc"))
         findings = [m for m in parsed["messages"] if m["level"] in ("Error", "Warning")]
         for m in parsed["messages"]:
             messages.append(dict(m, namespace=ns))
             evidence.append("%s: %s [%s] (%s) %s" % (ns, m["level"], m["code"], m["resource"], m["text"]))
         if findings:
             problems.append("%s: %s" % (ns, histogram("%s %s" % (m["level"], m["code"]) for m in findings)))
-        elif run.get("rc") not in (0, None):
-            err = (run.get("stderr") or run.get("stdout") or "").strip().splitlines()
-            problems.append("%s: istioctl analyze failed (rc %s): %s" % (ns, run.get("rc"),
-                                                                         err[-1] if err else "no output"))
+        elif rc is None and run.get("rc") not in (None, ""):
+            unknowns.append("%s: istioctl analyze exit status %r is not a number" % (ns, run.get("rc")))
+        elif rc not in (0, None):
+            problems.append("%s: istioctl analyze failed (rc %s): %s" % (
+                ns, rc, last_line(as_text(run.get("stderr")) or as_text(run.get("stdout"))) or "no output"))
+        elif parsed["empty"]:
+            unknowns.append("%s: istioctl analyze printed nothing%s" % (
+                ns, "" if rc == 0 else " and no exit status was recorded"))
+        elif rc is None:
+            unknowns.append("%s: no exit status was recorded for istioctl analyze" % ns)
         elif parsed["no_issues"]:
             evidence.append("%s: No validation issues found" % ns)
-        elif not parsed["messages"]:
-            evidence.append("%s: rc 0, no messages" % ns)
-    actual = "; ".join(problems) if problems else "0 warnings, 0 errors (%s)" % plural(len(runs), "namespace")
-    return row("analyze", expected, actual, FAIL if problems else PASS, evidence, reproduce,
-                details={"messages": messages})
+        elif parsed["messages"]:
+            evidence.append("%s: rc 0, only Info messages" % ns)
+        else:
+            unknowns.append("%s: rc 0 but neither findings nor 'No validation issues found' in the output (%s)" % (
+                ns, last_line(as_text(run.get("stderr")) or as_text(run.get("stdout")), 120)))
+    missing = [ns for ns in s["namespaces"] if ns not in seen]
+    if missing:
+        unknowns.append("istioctl analyze did not run for %s" % ", ".join(missing))
+    return judged_row("analyze", expected, problems, unknowns,
+                      "0 warnings, 0 errors (%s)" % plural(len(runs), "namespace"), evidence, reproduce,
+                      details={"messages": messages})

@@ -14,64 +14,111 @@ __metaclass__ = type
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import histogram, histogram_dict, plural
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (
-    FAIL,
-    PASS,
+    as_dict,
+    as_int,
+    as_list,
+    as_text,
     ctx,
     curl_cmd,
     exec_client,
     get_path,
+    judged_row,
+    last_line,
     no_data_plane_reason,
     not_run_row,
-    row,
 )
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse import (
+    CURL_DNS_EXITS,
+    address_ip,
     bad_flags,
-    cluster_names,
     entry_text,
-    hop2_cluster,
-    parse_curl_codes,
+    parse_curl_output,
     pod_counts,
 )
 
 
+def _call_text(parsed):
+    retried = parsed["retried_calls"]
+    return "%s%s" % (histogram(parsed["codes"]) or "no status code",
+                     " (%s in %s)" % (plural(parsed["retries"], "retry"), plural(retried, "call")) if retried else "")
+
+
 def check_call(facts, s):
     n, code = s["calls"], s["expected_code"]
-    expected = "%s per host from the client, each %s" % (plural(n, "call"), code)
+    expected = "%s per host from the client, each %s with curl exit 0 (transient failures retried at most %d times)" % (
+        plural(n, "call"), code, s["call_retries"])
     reproduce = [exec_client(s, curl_cmd(h["url"])) for h in s["hosts"]]
     if not s["data_plane"]:
         return not_run_row("call", expected, no_data_plane_reason(s), reproduce)
     calls = facts.get("calls")
     if not isinstance(calls, dict):
         return not_run_row("call", expected, s["reasons"].get("no_client") or "no call results were collected",
-                        reproduce)
-    problems, evidence, actual_parts, per_host = [], [], [], {}
+                           reproduce)
+    problems, evidence, actual_parts, per_host, retries = [], [], [], {}, {}
     for h in s["hosts"]:
         res = calls.get(h["host"])
         if not isinstance(res, dict):
             problems.append("%s: no result" % h["host"])
             continue
-        codes = list(res.get("codes") or parse_curl_codes(res.get("stdout")))
+        parsed = parse_curl_output(res)
+        codes = parsed["codes"]
         per_host[h["host"]] = codes
-        actual_parts.append("%s: %s" % (h["host"], histogram(codes) or "no status code"))
+        retries[h["host"]] = [c["retries"] for c in parsed["calls"]]
+        actual_parts.append("%s: %s" % (h["host"], _call_text(parsed)))
         evidence.append("%s %s -> %s (rc %s)" % (h["host"], h["url"], " ".join(codes) or "-", res.get("rc")))
-        if res.get("stderr"):
-            evidence.append("%s stderr: %s" % (h["host"], res["stderr"].strip().splitlines()[-1][:300]))
-        if len(codes) < n or any(c != code for c in codes):
-            problems.append("%s: %s of %d calls returned %s" % (
-                h["host"], sum(1 for c in codes if c == code), n, code))
+        for i, c in enumerate(parsed["calls"]):
+            if c["retries"]:
+                evidence.append("%s call %d: %d tries: %s" % (h["host"], i + 1, c["tries"], ", ".join(c["attempts"])))
+        stderr = last_line(res.get("stderr"))
+        if stderr:
+            evidence.append("%s stderr: %s" % (h["host"], stderr))
+        good = [c for c in parsed["calls"] if c["code"] == code and c["exit"] in (0, None)]
+        if len(parsed["calls"]) < n or len(good) < len(parsed["calls"]) or len(good) < n:
+            problems.append("%s: %d of %d calls returned %s" % (h["host"], len(good), n, code))
     actual = "; ".join(actual_parts) if actual_parts else "no results"
     if problems and not actual_parts:
         actual = "; ".join(problems)
-    return row("call", expected, actual, FAIL if problems else PASS, evidence, reproduce,
-                details={"codes": per_host})
+    if problems:
+        actual = "; ".join(problems) + " (" + actual + ")"
+    return judged_row("call", expected, problems, [], actual, evidence, reproduce,
+                      details={"codes": per_host, "retries": retries})
+
+
+def client_pod_ip(facts, pre_row):
+    """The IP of the client pod the calls ran in, or None when it is not known."""
+    pods = [p for p in pre_row["details"].get("client_pods", []) if p.get("pod_ip")]
+    name = as_text(get_path(facts, "run.client_pod"))
+    if name:
+        pods = [p for p in pods if p["name"] == name]
+    elif len(pods) > 1:
+        return None
+    return pods[0]["pod_ip"] if len(pods) == 1 else None
+
+
+def _entry_problems(entry, ready, client_ip):
+    """Why one access-log entry does not prove 'the gateway forwarded the client's call' ([] when it does)."""
+    why = []
+    hop = entry.get("hop")
+    if hop is None:
+        why.append("hop not classified")
+    elif hop != "gateway":
+        why.append("hop %s" % hop)
+    if entry.get("pod") not in ready:
+        why.append("pod %s is not a Ready gateway replica" % (entry.get("pod") or "unknown"))
+    if client_ip:
+        ip = address_ip(entry.get("downstream_remote_address"))
+        if ip != client_ip:
+            why.append("from %s, not the client %s" % (ip or "an unknown address", client_ip))
+    return why
 
 
 def check_gateway_log(facts, s, pre_row):
     n = s["calls"]
     gw = s["gateway"]
-    expected = ("egress gateway access log (all replicas, since the probe started): >= %d entries per host "
-                "for host:port, response flags in %s%s" % (
-                    n, ",".join(s["allowed_response_flags"]),
+    expected = ("egress gateway access log, read from every Ready replica since the probe started: >= %d "
+                "gateway-hop entries per host for host:port from Ready replicas%s, response flags in %s%s" % (
+                    n, " and from the client pod's IP" if client_pod_ip(facts, pre_row) else "",
+                    ",".join(s["allowed_response_flags"]),
                     "; every Ready replica carries some" if s["require_all_replicas"] else ""))
     since = get_path(facts, "run.probe_started", "")
     reproduce = ["%s -n %s logs -l %s -c istio-proxy --prefix --since-time=%s | grep %s" % (
@@ -81,181 +128,98 @@ def check_gateway_log(facts, s, pre_row):
     logs = facts.get("gateway_log")
     if not isinstance(logs, dict):
         return not_run_row("gateway_log", expected,
-                        s["reasons"].get("no_client") or "the gateway log was not read", reproduce)
-    ready_pods = sorted(p["name"] for p in pre_row["details"].get("gateway_pods", []) if p["ready"])
-    problems, evidence, actual_parts = [], [], []
+                           s["reasons"].get("no_client") or "the gateway log was not read", reproduce)
+    known = {p["name"]: p for p in pre_row["details"].get("gateway_pods", []) if p.get("name")}
+    ready_all = sorted(name for name, p in known.items() if p["ready"])
+    cip = client_pod_ip(facts, pre_row)
+    problems, unknowns, evidence, actual_parts = [], [], [], []
+    if not isinstance(facts.get("preconditions"), dict):
+        unknowns.append("the gateway replicas are unknown (check 1 collected no pods)")
+    elif not ready_all:
+        problems.append("no Ready gateway replica to prove anything with")
     coverage = {}
+    for name in ready_all:
+        coverage[name] = {"lines": 0, "matches": 0}
     for h in s["hosts"]:
-        res = logs.get(h["host"])
+        host = h["host"]
+        res = logs.get(host)
         if not isinstance(res, dict):
-            problems.append("%s: the gateway log was not read" % h["host"])
-            actual_parts.append(problems[-1])
+            problems.append("%s: the gateway log was not read" % host)
             continue
         if res.get("error"):
-            problems.append("%s: reading the gateway log failed: %s" % (h["host"], res["error"]))
-            actual_parts.append(problems[-1])
-            evidence.append(res["error"])
+            problems.append("%s: reading the gateway log failed: %s" % (host, res["error"]))
+            evidence.append(as_text(res["error"]))
             continue
-        count = int(res.get("count") or 0)
+        pods = as_dict(res.get("pods"))
+        # The module may know better that a replica is not Ready (issue 12: per-pod facts).
+        ready = [p for p in ready_all if as_dict(pods.get(p)).get("ready") is not False]
+        for name in ready:
+            pod = pods.get(name)
+            if not pods:
+                unknowns.append("%s: the log module returned no per-replica facts" % host)
+                break
+            if not isinstance(pod, dict):
+                problems.append("%s: Ready replica %s was not read" % (host, name))
+            elif pod.get("error") or pod.get("read") is False:
+                problems.append("%s: Ready replica %s could not be read: %s" % (
+                    host, name, as_text(pod.get("error")) or "read: false"))
+        count = as_int(res.get("count"))
+        entries = [e for e in as_list(res.get("entries")) if isinstance(e, dict)]
+        shown_bad = [(e, _entry_problems(e, ready, cip)) for e in entries]
+        shown_bad = [(e, why) for e, why in shown_bad if why]
+        hop_unknown = any("hop not classified" in why for _e, why in shown_bad)
+        if hop_unknown:
+            unknowns.append("%s: the log module did not say which hop wrote its entries (entries[].hop)" % host)
+        if count is not None and len(entries) >= count:
+            # Every counted entry is shown: count the good ones ourselves.
+            good_by_pod = {}
+            bad_ids = {id(e) for e, _why in shown_bad}
+            for e in entries:
+                if id(e) not in bad_ids:
+                    good_by_pod[e.get("pod")] = good_by_pod.get(e.get("pod"), 0) + 1
+        else:
+            # More entries than shown: take the per-replica counts, but only when
+            # every shown entry is one that counts (the module filtered the same way).
+            good_by_pod = {p: (pod_counts(pods.get(p))[1] or 0) for p in ready}
+            if shown_bad and not hop_unknown:
+                problems.append("%s: the log module counted entries that do not prove the gateway hop from the "
+                                "client (%s)" % (host, "; ".join(", ".join(why) for _e, why in shown_bad[:3])))
+        good = sum(good_by_pod.get(p, 0) for p in ready)
         bad = bad_flags(res, s["allowed_response_flags"])
-        pods = res.get("pods") or {}
-        actual_parts.append("%s:%s %s (flags %s) in %s" % (
-            h["host"], h["port"], plural(count, "entry"), histogram_dict(res.get("response_flags")) or "none",
-            plural(len(pods), "pod")))
+        actual_parts.append("%s:%s %s (flags %s) from %s" % (
+            host, h["port"], plural(good, "gateway-hop entry"), histogram_dict(res.get("response_flags")) or "none",
+            plural(len([p for p in ready if good_by_pod.get(p)]), "Ready replica")))
         if res.get("msg"):
-            evidence.append("%s: %s" % (h["host"], res["msg"]))
-        for entry in (res.get("entries") or [])[:3]:
-            evidence.append(entry_text(entry))
-        if count < n:
-            problems.append("%s: %d entries for %s:%s, expected >= %d" % (h["host"], count, h["host"], h["port"], n))
+            evidence.append("%s: %s" % (host, as_text(res["msg"])))
+        for e, why in shown_bad[:3]:
+            evidence.append("does not count (%s): %s" % (", ".join(why), entry_text(e)))
+        for e in entries[:3]:
+            evidence.append(entry_text(e))
+        not_counted = sorted(p for p in pods if p not in ready and (pod_counts(pods[p])[1] or 0) > 0)
+        if not_counted:
+            evidence.append("%s: entries from %s do not count (not a Ready gateway replica)" % (
+                host, ", ".join(not_counted)))
+        if good < n and not hop_unknown:
+            problems.append("%s: %d gateway-hop entries for %s:%s from Ready replicas, expected >= %d" % (
+                host, good, host, h["port"], n))
         if bad:
-            problems.append("%s: response flags %s" % (h["host"], histogram_dict(bad)))
-        for pod, val in pods.items():
-            lines, matches = pod_counts(val)
-            cov = coverage.setdefault(pod, {"lines": 0, "matches": 0})
-            cov["lines"] += lines or 0
-            cov["matches"] += matches or 0
+            problems.append("%s: response flags %s" % (host, histogram_dict(bad)))
+        for p in ready:
+            lines, _matches = pod_counts(pods.get(p))
+            coverage[p]["lines"] += lines or 0
+            coverage[p]["matches"] += good_by_pod.get(p, 0)
     uncovered = []
-    if s["require_all_replicas"] and len(ready_pods) > 1 and coverage:
-        for pod in ready_pods:
-            cov = coverage.get(pod)
-            if cov is None or cov["matches"] == 0:
-                uncovered.append(pod)
-        if uncovered and len(uncovered) < len(ready_pods):
+    if s["require_all_replicas"] and len(ready_all) > 1:
+        uncovered = [p for p in ready_all if coverage[p]["matches"] == 0]
+        if uncovered:
             problems.append("no entries from %s of %s Ready replicas: %s" % (
-                len(uncovered), len(ready_pods), ", ".join(uncovered)))
+                len(uncovered), len(ready_all), ", ".join(uncovered)))
     for pod in sorted(coverage):
-        evidence.append("pod %s: %d lines read, %d matching" % (pod, coverage[pod]["lines"], coverage[pod]["matches"]))
-    actual = "; ".join(actual_parts) if actual_parts else "; ".join(problems)
-    if uncovered and len(uncovered) < len(ready_pods):
-        actual += "; replicas without entries: %s" % ", ".join(uncovered)
-    return row("gateway_log", expected, actual, FAIL if problems else PASS, evidence, reproduce,
-                details={"coverage": coverage, "uncovered_replicas": uncovered})
-
-
-def check_routing(facts, s):
-    gw, client = s["gateway"], s["client"]
-    expected = ("client sidecar: SNI host -> hop-1 cluster of the egress gateway service "
-                "(via_egress_gateway); gateway: SNI host -> hop-2 cluster outbound|PORT||HOST")
-    reproduce = []
-    for h in s["hosts"]:
-        reproduce.append("%s proxy-config listeners deploy/%s.%s --port %s -o json | grep -B2 -A12 '\"%s\"'" % (
-            ctx(s, "istioctl"), client["deployment"], client["namespace"], h["port"], h["host"]))
-        reproduce.append("%s proxy-config clusters deploy/%s.%s | grep -E '%s|egressgateway'" % (
-            ctx(s, "istioctl"), client["deployment"], client["namespace"], h["host"]))
-        reproduce.append("%s proxy-config clusters deploy/%s.%s | grep %s" % (
-            ctx(s, "istioctl"), gw["deployment"], gw["namespace"], h["host"]))
-    routing = facts.get("routing")
-    if not isinstance(routing, dict) or not (routing.get("client") or routing.get("gateway")):
-        reason = no_data_plane_reason(s) if not s["data_plane"] else "the proxy config was not read"
-        return not_run_row("routing", expected, reason, reproduce)
-    problems, evidence, actual_parts = [], [], []
-    details = {"client": {}, "gateway": {}}
-    for h in s["hosts"]:
-        cres = (routing.get("client") or {}).get(h["host"])
-        gres = (routing.get("gateway") or {}).get(h["host"])
-        # hop 1
-        if not isinstance(cres, dict):
-            problems.append("%s: client proxy config not read" % h["host"])
-        elif cres.get("error"):
-            problems.append("%s: client proxy config: %s" % (h["host"], cres["error"]))
-        else:
-            dest = cres.get("destination") or {}
-            details["client"][h["host"]] = dest
-            evidence.append("client %s: %s" % (h["host"], dest.get("evidence") or "no evidence"))
-            if not dest.get("matched"):
-                problems.append("%s: the client sidecar has no route for SNI %s:%s%s" % (
-                    h["host"], h["host"], h["port"],
-                    " (it falls through to %s)" % dest["cluster"] if dest.get("cluster") else ""))
-            elif not dest.get("via_egress_gateway"):
-                problems.append("%s: the client sidecar sends it to %s, not to the egress gateway" % (
-                    h["host"], dest.get("cluster")))
-            else:
-                cluster = dest.get("cluster")
-                names = cluster_names(cres)
-                if dest.get("cluster_found") is False or (cluster and names and cluster not in names):
-                    problems.append("%s: hop-1 cluster %s is referenced but does not exist in the client's "
-                                    "clusters" % (h["host"], cluster))
-                else:
-                    actual_parts.append("hop 1 %s -> %s" % (h["host"], cluster))
-        # hop 2
-        want = hop2_cluster(h["host"], h["port"])
-        if not isinstance(gres, dict):
-            problems.append("%s: gateway proxy config not read" % h["host"])
-        elif gres.get("error"):
-            problems.append("%s: gateway proxy config: %s" % (h["host"], gres["error"]))
-        else:
-            dest = gres.get("destination") or {}
-            details["gateway"][h["host"]] = dest
-            evidence.append("gateway %s: %s" % (h["host"], dest.get("evidence") or "no evidence"))
-            if not dest.get("matched"):
-                problems.append("%s: the gateway has no SNI filter chain for %s (hop 2 missing)"
-                                % (h["host"], h["host"]))
-            elif dest.get("cluster") != want and want not in (dest.get("clusters") or []):
-                problems.append("%s: the gateway sends it to %s, expected %s" % (h["host"], dest.get("cluster"), want))
-            elif want not in cluster_names(gres) and cluster_names(gres):
-                problems.append("%s: the gateway has no cluster %s" % (h["host"], want))
-            else:
-                actual_parts.append("hop 2 %s -> %s" % (h["host"], want))
-    actual = "; ".join(problems) if problems else "; ".join(actual_parts)
-    return row("routing", expected, actual, FAIL if problems else PASS, evidence, reproduce, details=details)
-
-
-def check_blocking(facts, s):
-    unreg = s["unregistered"]
-    plain = unreg["url"].startswith("http://")
-    blocked_codes = ("502",) if plain else ("000",)
-    expected = ("REGISTRY_ONLY: %s returns %s, no gateway log entry for it, no PassthroughCluster in the "
-                "client's config" % (unreg["url"], "/".join(blocked_codes)))
-    reproduce = [
-        exec_client(s, curl_cmd(unreg["url"], 5)),
-        "%s proxy-config clusters deploy/%s.%s | grep -E 'PassthroughCluster|BlackHoleCluster'" % (
-            ctx(s, "istioctl"), s["client"]["deployment"], s["client"]["namespace"]),
-    ]
-    # No data plane first: it is the reason whatever the enforcement settings are.
-    if not s["data_plane"]:
-        return not_run_row("blocking", expected, no_data_plane_reason(s), reproduce)
-    if not s["registry_only"]:
-        reason = (s["reasons"].get("registry_only")
-                  or "REGISTRY_ONLY is not enabled (egress_verify_registry_only: false)")
-        return not_run_row("blocking", expected, reason, reproduce)
-    b = facts.get("blocking")
-    if not isinstance(b, dict):
-        return not_run_row("blocking", expected,
-                        s["reasons"].get("no_client") or "the blocking probe was not run", reproduce)
-    problems, evidence, parts = [], [], []
-    call = b.get("call") or {}
-    codes = list(call.get("codes") or parse_curl_codes(call.get("stdout")))
-    parts.append("%s -> %s" % (unreg["host"], histogram(codes) or "no code"))
-    evidence.append("%s -> %s (rc %s)" % (unreg["url"], " ".join(codes) or "-", call.get("rc")))
-    if not codes or any(c not in blocked_codes for c in codes):
-        problems.append("%s was not blocked: %s" % (unreg["host"], histogram(codes) or "no status code"))
-    log = b.get("gateway_log")
-    if isinstance(log, dict) and log.get("error"):
-        problems.append("reading the gateway log failed: %s" % log["error"])
-    elif isinstance(log, dict):
-        cnt = int(log.get("count") or 0)
-        parts.append("%d gateway entries" % cnt)
-        if cnt:
-            problems.append("the gateway logged %d entries for %s" % (cnt, unreg["host"]))
-            for entry in (log.get("entries") or [])[:2]:
-                evidence.append(entry_text(entry))
-    cfg = b.get("client_config")
-    if isinstance(cfg, dict) and not cfg.get("error"):
-        policy = cfg.get("outbound_traffic_policy") or {}
-        mode = policy.get("mode", "unknown")
-        parts.append("client outbound policy %s" % mode)
-        policy_evidence = policy.get("evidence") or ""
-        if isinstance(policy_evidence, list):
-            policy_evidence = "; ".join(str(e) for e in policy_evidence)
-        evidence.append("client config: %s (%s)" % (mode, policy_evidence))
-        if mode != "REGISTRY_ONLY":
-            problems.append("the client's outbound traffic policy is %s" % mode)
-    elif isinstance(cfg, dict):
-        problems.append("client proxy config: %s" % cfg["error"])
-    actual = "; ".join(problems) if problems else "; ".join(parts)
-    return row("blocking", expected, actual, FAIL if problems else PASS, evidence, reproduce,
-                details={"codes": codes})
+        evidence.append("pod %s: %d lines read, %d counted" % (pod, coverage[pod]["lines"], coverage[pod]["matches"]))
+    if cip:
+        evidence.append("client pod IP %s: only entries from it count" % cip)
+    return judged_row("gateway_log", expected, problems, unknowns, "; ".join(actual_parts), evidence, reproduce,
+                      details={"coverage": coverage, "uncovered_replicas": uncovered, "client_ip": cip})
 
 
 def check_l3(facts, s, call_row):
@@ -276,27 +240,35 @@ def check_l3(facts, s, call_row):
     l3 = facts.get("l3")
     if not isinstance(l3, dict):
         return not_run_row("l3_lock", expected, s["reasons"].get("l3") or "the L3 probe was not run", reproduce)
-    problems, evidence = [], []
+    problems, unknowns, evidence = [], [], []
     if l3.get("error"):
-        return row("l3_lock", expected, "the L3 probe pod failed: %s" % l3["error"], FAIL, [l3["error"]], reproduce)
-    direct = l3.get("direct") or {}
-    dcodes = list(direct.get("codes") or parse_curl_codes(direct.get("stdout")))
+        err = as_text(l3["error"])
+        return judged_row("l3_lock", expected, ["the L3 probe pod failed: %s" % err], [], "", [err], reproduce)
+    direct = as_dict(l3.get("direct"))
+    dparsed = parse_curl_output(direct)
+    dcodes = dparsed["codes"]
+    stderr = last_line(direct.get("stderr"), 200)
     evidence.append("no-sidecar pod -> %s: %s (curl exit %s)%s" % (
-        h["url"], " ".join(dcodes) or "-", direct.get("rc"),
-        (" " + direct.get("stderr", "").strip().splitlines()[-1][:200]) if direct.get("stderr", "").strip() else ""))
-    if not dcodes or any(c != "000" for c in dcodes):
-        problems.append("the no-sidecar pod reached %s directly: %s" % (h["host"], histogram(dcodes) or "no code"))
-    sidecar = l3.get("sidecar") or {}
-    scodes = list(sidecar.get("codes") or parse_curl_codes(sidecar.get("stdout")))
+        h["url"], " ".join(dcodes) or "-", direct.get("rc"), (" " + stderr) if stderr else ""))
+    dexits = [c["exit"] for c in dparsed["calls"]]
+    if not dcodes:
+        unknowns.append("the no-sidecar pod's call printed no status code")
+    elif any(c != "000" for c in dcodes):
+        problems.append("the no-sidecar pod reached %s directly: %s" % (h["host"], histogram(dcodes)))
+    elif any(x in CURL_DNS_EXITS for x in dexits):
+        unknowns.append("the no-sidecar pod could not resolve %s (curl exit 6): a failed name lookup does not "
+                        "show that the L3 policy drops the connection" % h["host"])
+    sidecar = as_dict(l3.get("sidecar"))
+    scodes = parse_curl_output(sidecar)["codes"]
     if not scodes:
-        scodes = list((call_row["details"].get("codes") or {}).get(h["host"]) or [])
+        scodes = list(as_list(as_dict(call_row["details"].get("codes")).get(h["host"])))
     evidence.append("sidecar path -> %s: %s" % (h["url"], " ".join(scodes) or "-"))
     if not scodes or any(c != s["expected_code"] for c in scodes):
         problems.append("the sidecar path returned %s" % (histogram(scodes) or "nothing"))
     note = ""
-    if not problems and direct.get("rc") not in (None, 28):
-        note = " (curl exit %s, not a timeout: a reject rule or DNS failure rather than a drop)" % direct.get("rc")
-    actual = "; ".join(problems) if problems else "direct %s%s, sidecar path %s" % (
-        histogram(dcodes), note, histogram(scodes))
-    return row("l3_lock", expected, actual, FAIL if problems else PASS, evidence, reproduce,
-                details={"direct_codes": dcodes, "sidecar_codes": scodes})
+    rc = as_int(direct.get("rc"))
+    if rc not in (None, 28):
+        note = " (curl exit %s, not a timeout: a reject rule rather than a drop)" % rc
+    return judged_row("l3_lock", expected, problems, unknowns,
+                      "direct %s%s, sidecar path %s" % (histogram(dcodes), note, histogram(scodes)),
+                      evidence, reproduce, details={"direct_codes": dcodes, "sidecar_codes": scodes})

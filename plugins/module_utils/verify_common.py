@@ -53,6 +53,54 @@ def get_path(mapping, path, default=None):
     return cur
 
 
+# Shapes at the boundary: the facts come from Ansible (registered results,
+# Jinja-rendered dicts), so any value may be None, "" or of another type.
+# These coerce without raising, so no odd shape becomes a traceback.
+
+def as_text(value):
+    """Text of a stdout/stderr value: None -> '', bytes decoded, a list of lines joined."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (list, tuple)):
+        return "\n".join(as_text(v) for v in value)
+    return value if isinstance(value, str) else str(value)
+
+
+def as_list(value):
+    """A list, or [] for None/''/anything that is not a list."""
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def as_dict(value):
+    """A dict, or {} for anything else."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_int(value):
+    """An int, or None when the value is not a whole number (bools are not numbers here)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def last_line(value, limit=300):
+    """The last non-blank line of an output, at most `limit` characters ('' when there is none)."""
+    lines = [line for line in as_text(value).splitlines() if line.strip()]
+    return lines[-1].strip()[:limit] if lines else ""
+
+
+def verdict_of(problems, unknowns):
+    """FAIL on any problem; else NOT_RUN while a needed fact is unknown; PASS only with neither."""
+    if problems:
+        return FAIL
+    return NOT_RUN if unknowns else PASS
+
+
 def ctx(settings, tool="kubectl"):
     return "%s --context %s" % (tool, settings["context"]) if settings["context"] else tool
 
@@ -85,6 +133,24 @@ def row(check_id, expected, actual, verdict, evidence=None, reproduce=None, reas
         "reproduce": list(reproduce or []),
         "details": details or {},
     }
+
+
+def judged_row(check_id, expected, problems, unknowns, ok_text, evidence=None, reproduce=None, details=None):
+    """The row of a check that collected `problems` (-> fail) and `unknowns` (facts it could not read).
+
+    Unknown facts never pass: with no problem they make the check not_run, with
+    the unknowns as the reason; with problems they are listed after them.
+    """
+    verdict = verdict_of(problems, unknowns)
+    if verdict == FAIL:
+        actual = "; ".join(problems + ["unknown: %s" % u for u in unknowns])
+        reason = ""
+    elif verdict == NOT_RUN:
+        reason = "; ".join(unknowns)
+        actual = "not run: %s" % reason
+    else:
+        actual, reason = ok_text, ""
+    return row(check_id, expected, actual, verdict, evidence, reproduce, reason=reason, details=details)
 
 
 def not_run_row(check_id, expected, reason, reproduce):

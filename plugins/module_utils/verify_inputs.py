@@ -11,7 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import VerifyReportError
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (
+    VerifyReportError,
+    as_dict,
+    as_int,
+    as_list,
+    as_text,
+)
 
 
 def _require(mapping, key, kind, where):
@@ -28,16 +34,16 @@ def selector_matches(selector, labels):
     An empty selector selects nothing useful for an egress Gateway, so it does
     not count as a match (istiod would apply it to every gateway proxy).
     """
-    if not selector:
+    if not isinstance(selector, dict) or not selector:
         return False
-    labels = labels or {}
+    labels = as_dict(labels)
     return all(labels.get(k) == v for k, v in selector.items())
 
 
 def parse_label_selector(text):
     """'istio=egressgateway,app=x' -> dict; only equality selectors are supported."""
     result = {}
-    for part in (text or "").split(","):
+    for part in as_text(text).split(","):
         part = part.strip()
         if not part:
             continue
@@ -48,80 +54,151 @@ def parse_label_selector(text):
     return result
 
 
-# --------------------------------------------------------------------------
-# Kubernetes objects
-# --------------------------------------------------------------------------
+def _names(items):
+    return [as_text(as_dict(c).get("name")) for c in as_list(items) if isinstance(c, dict)]
+
 
 def pod_summary(pod, proxy_container="istio-proxy"):
     """Summarise a Pod object (k8s_info resource) for the preconditions.
 
     The sidecar is found as a normal container (kubelet < 1.33) or as a native
     sidecar: an init container with restartPolicy Always (Istio 1.30 on
-    kubelet >= 1.33, NOTES "Native sidecars").
+    kubelet >= 1.33, docs/upstream-facts.md "Native sidecars").
+
+    Only what the proof needs is kept (issue 12): names, labels, images,
+    container names and statuses, named ports; never env, args or annotations,
+    so a secret in a pod spec cannot reach the report files.
     """
     if not isinstance(pod, dict):
         raise VerifyReportError("a pod in the facts is not an object: %r" % (pod,))
-    meta = pod.get("metadata") or {}
-    spec = pod.get("spec") or {}
-    status = pod.get("status") or {}
-    containers = [c.get("name") for c in spec.get("containers") or []]
-    native = [c.get("name") for c in spec.get("initContainers") or []
-              if c.get("restartPolicy") == "Always"]
+    meta = as_dict(pod.get("metadata"))
+    spec = as_dict(pod.get("spec"))
+    status = as_dict(pod.get("status"))
+    containers_raw = [c for c in as_list(spec.get("containers")) if isinstance(c, dict)]
+    native_raw = [c for c in as_list(spec.get("initContainers"))
+                  if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
+    containers = _names(containers_raw)
+    native = _names(native_raw)
     if proxy_container in containers:
         proxy = "container"
     elif proxy_container in native:
         proxy = "native-sidecar"
     else:
         proxy = None
-    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-    statuses = list(status.get("containerStatuses") or [])
-    statuses += [s for s in status.get("initContainerStatuses") or [] if s.get("name") in native]
+    conditions = {as_dict(c).get("type"): as_dict(c).get("status") for c in as_list(status.get("conditions"))}
+    statuses = [s for s in as_list(status.get("containerStatuses")) if isinstance(s, dict)]
+    statuses += [s for s in as_list(status.get("initContainerStatuses"))
+                 if isinstance(s, dict) and s.get("name") in native]
     total = len(containers) + len(native)
-    ready_n = sum(1 for s in statuses if s.get("ready"))
+    ready_n = sum(1 for s in statuses if s.get("ready") is True)
+    ports = {}
+    for c in containers_raw + native_raw:
+        for p in as_list(c.get("ports")):
+            p = as_dict(p)
+            if p.get("name") and as_int(p.get("containerPort")) is not None:
+                ports[as_text(p["name"])] = as_int(p["containerPort"])
+    labels = {as_text(k): as_text(v) for k, v in as_dict(meta.get("labels")).items()}
     return {
-        "name": meta.get("name"),
-        "namespace": meta.get("namespace"),
-        "labels": dict(meta.get("labels") or {}),
-        "phase": status.get("phase"),
+        "name": as_text(meta.get("name")) or None,
+        "namespace": as_text(meta.get("namespace")) or None,
+        "labels": labels,
+        "phase": as_text(status.get("phase")) or None,
         "ready": conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
         "ready_containers": "%d/%d" % (ready_n, total),
         "containers": containers + native,
+        "images": {as_text(c.get("name")): as_text(c.get("image")) for c in containers_raw + native_raw},
+        "container_statuses": {as_text(s.get("name")): {"ready": s.get("ready") is True,
+                                                        "restarts": as_int(s.get("restartCount"))}
+                               for s in statuses},
+        "ports": ports,
         "proxy": proxy,
-        "pod_ip": status.get("podIP"),
+        "pod_ip": as_text(status.get("podIP")) or None,
     }
 
 
 def gateway_summary(obj):
-    meta = obj.get("metadata") or {}
-    spec = obj.get("spec") or {}
+    obj = as_dict(obj)
+    meta = as_dict(obj.get("metadata"))
+    spec = as_dict(obj.get("spec"))
     hosts = []
-    for server in spec.get("servers") or []:
-        for h in server.get("hosts") or []:
+    for server in as_list(spec.get("servers")):
+        for h in as_list(as_dict(server).get("hosts")):
+            h = as_text(h)
             hosts.append(h.split("/", 1)[1] if "/" in h else h)
     return {
-        "name": meta.get("name"),
-        "namespace": meta.get("namespace"),
-        "selector": dict(spec.get("selector") or {}),
+        "name": as_text(meta.get("name")) or None,
+        "namespace": as_text(meta.get("namespace")) or None,
+        "selector": {as_text(k): as_text(v) for k, v in as_dict(spec.get("selector")).items()},
         "hosts": sorted(set(hosts)),
     }
 
 
 def destination_rule_summary(obj):
-    meta = obj.get("metadata") or {}
-    spec = obj.get("spec") or {}
+    obj = as_dict(obj)
+    meta = as_dict(obj.get("metadata"))
+    spec = as_dict(obj.get("spec"))
     return {
-        "name": meta.get("name"),
-        "namespace": meta.get("namespace"),
-        "host": spec.get("host"),
-        "subsets": [s.get("name") for s in spec.get("subsets") or []],
-        "export_to": list(spec.get("exportTo") or []),
+        "name": as_text(meta.get("name")) or None,
+        "namespace": as_text(meta.get("namespace")) or None,
+        "host": as_text(spec.get("host")) or None,
+        "subsets": [as_text(as_dict(s).get("name")) for s in as_list(spec.get("subsets"))],
+        "export_to": [as_text(x) for x in as_list(spec.get("exportTo"))],
     }
 
 
+def service_target_port(service, port, pods=()):
+    """(target port number or None, text) that the Service's `port` sends to.
+
+    targetPort may be a number, a named container port (resolved through the
+    pods' named ports) or absent (= port). None when it cannot be resolved.
+    """
+    svc = as_dict(service)
+    if not svc:
+        return None, "the gateway Service was not read"
+    name = "%s/%s" % (as_dict(svc.get("metadata")).get("namespace"), as_dict(svc.get("metadata")).get("name"))
+    for p in as_list(as_dict(svc.get("spec")).get("ports")):
+        p = as_dict(p)
+        if as_int(p.get("port")) != port:
+            continue
+        target = p.get("targetPort", port)
+        if as_int(target) is not None:
+            return as_int(target), "Service %s port %d -> targetPort %d" % (name, port, as_int(target))
+        named = {pod_port for pod in pods for n, pod_port in as_dict(as_dict(pod).get("ports")).items()
+                 if n == target}
+        if len(named) == 1:
+            number = named.pop()
+            return number, "Service %s port %d -> targetPort %s = %d" % (name, port, target, number)
+        return None, "Service %s port %d -> targetPort %r not resolved on the gateway pods" % (name, port, target)
+    return None, "Service %s has no port %d" % (name, port)
+
+
 def host_covered(pattern, host):
+    pattern, host = as_text(pattern), as_text(host)
     if pattern == "*" or pattern == host:
         return True
     return pattern.startswith("*.") and host.endswith(pattern[1:])
+
+
+# Keys whose values are never written to a report file (issue 12): container
+# environment values and annotations (kubectl's last-applied-configuration
+# holds a whole earlier spec, env included; others carry tokens).
+_SECRET_KEYS = ("env", "envFrom", "annotations", "managedFields", "args", "command")
+REDACTED = "<redacted>"
+
+
+def redact(value):
+    """A copy of `value` without env values, annotations, args and managedFields, at any depth."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in _SECRET_KEYS and v not in (None, "", [], {}):
+                out[k] = REDACTED
+            else:
+                out[k] = redact(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
 
 
 def _item_host(item):
@@ -205,7 +282,7 @@ def normalise_settings(settings):
     for item in hosts:
         if isinstance(item, str) and item:
             item = {"host": item}
-        if not isinstance(item, dict) or not item.get("host"):
+        if not isinstance(item, dict) or not item.get("host") or not isinstance(item.get("host"), str):
             raise VerifyReportError("facts.settings.hosts: every item needs a 'host', got %r" % (item,))
         try:
             port = int(item.get("port") or 443)
@@ -227,32 +304,91 @@ def normalise_settings(settings):
     if out["calls"] < 1:
         raise VerifyReportError("facts.settings.calls must be at least 1, got %d" % out["calls"])
     out["expected_code"] = str(settings.get("expected_code") or "200")
+    retries = as_int(settings.get("call_retries", 0) if settings.get("call_retries") not in (None, "") else 0)
+    if retries is None or retries < 0:
+        raise VerifyReportError("facts.settings.call_retries must be a whole number >= 0, got %r"
+                                % (settings.get("call_retries"),))
+    out["call_retries"] = retries
     out["data_plane"] = _to_bool(settings.get("data_plane", True), "data_plane")
     out["istioctl"] = settings.get("istioctl") or ""
     out["registry_only"] = _to_bool(settings.get("registry_only", False), "registry_only")
     out["calico"] = _to_bool(settings.get("calico", False), "calico")
     out["require_all_replicas"] = _to_bool(settings.get("require_all_replicas", True), "require_all_replicas")
-    out["allowed_response_flags"] = list(settings.get("allowed_response_flags") or ["-"])
-    gw = dict(settings.get("gateway") or {})
+    flags = settings.get("allowed_response_flags") or ["-"]
+    if isinstance(flags, str):
+        flags = [flags]
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise VerifyReportError("facts.settings.allowed_response_flags must be a list of flag names, got %r" % (flags,))
+    out["allowed_response_flags"] = flags
+    gw = dict(_mapping(settings, "gateway"))
     gw.setdefault("namespace", "istio-system")
     gw.setdefault("selector", "istio=egressgateway")
     gw.setdefault("service", "istio-egressgateway")
     gw.setdefault("deployment", gw["service"])
     out["gateway"] = gw
-    client = dict(settings.get("client") or {})
+    client = dict(_mapping(settings, "client"))
     client.setdefault("namespace", "mesh-test")
     client.setdefault("selector", "app=sleep")
     client.setdefault("deployment", "sleep")
     client.setdefault("container", "sleep")
     out["client"] = client
-    unreg = dict(settings.get("unregistered") or {})
+    unreg = dict(_mapping(settings, "unregistered"))
     unreg.setdefault("host", "example.com")
     unreg.setdefault("url", "https://%s" % unreg["host"])
     out["unregistered"] = unreg
-    out["namespaces"] = list(settings.get("namespaces") or [client["namespace"], gw["namespace"]])
+    namespaces = settings.get("namespaces") or [client["namespace"], gw["namespace"]]
+    if not isinstance(namespaces, list) or not all(isinstance(n, str) and n for n in namespaces):
+        raise VerifyReportError("facts.settings.namespaces must be a list of namespace names, got %r" % (namespaces,))
+    out["namespaces"] = namespaces
     out["root_namespace"] = settings.get("root_namespace") or "istio-system"
     out["context"] = settings.get("context") or ""
-    out["reasons"] = dict(settings.get("reasons") or {})
+    out["reasons"] = {k: as_text(v) for k, v in _mapping(settings, "reasons").items()}
+    for key in ("gateway", "client", "unregistered"):
+        for k, v in out[key].items():
+            if not isinstance(v, str):
+                raise VerifyReportError("facts.settings.%s.%s must be text, got %r" % (key, k, v))
+    return out
+
+
+def _mapping(settings, key):
+    value = settings.get(key)
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise VerifyReportError("facts.settings.%s must be a dict, got %s" % (key, type(value).__name__))
+    return value
+
+
+def report_facts(facts):
+    """The facts as report.json keeps them: object summaries instead of whole objects, no secrets.
+
+    Pods become pod_summary() (names, labels, images, container names and
+    statuses); Gateways, DestinationRules and the gateway Service their
+    summaries; istiod's injector values (a whole Helm values tree) are dropped
+    after their version was read; everything else passes through redact().
+    """
+    out = redact(facts)
+    pre = facts.get("preconditions")
+    if isinstance(pre, dict):
+        def pods(key):
+            return [pod_summary(p) if isinstance(p, dict) else REDACTED for p in as_list(pre.get(key))]
+        svc = as_dict(pre.get("gateway_service"))
+        out["preconditions"] = {
+            "gateway_pods": pods("gateway_pods"),
+            "client_pods": pods("client_pods"),
+            "gateways": [gateway_summary(g) for g in as_list(pre.get("gateways"))],
+            "destination_rules": [destination_rule_summary(d) for d in as_list(pre.get("destination_rules"))],
+            "gateway_service": {
+                "name": as_dict(svc.get("metadata")).get("name"),
+                "namespace": as_dict(svc.get("metadata")).get("namespace"),
+                "ports": [{k: as_dict(p).get(k) for k in ("name", "port", "targetPort", "protocol")}
+                          for p in as_list(as_dict(svc.get("spec")).get("ports"))],
+            } if svc else None,
+        }
+    istiod = facts.get("istiod")
+    if isinstance(istiod, dict):
+        out["istiod"] = {"images": [as_text(i) for i in as_list(istiod.get("images"))],
+                         "injector_values": "<omitted>" if istiod.get("injector_values") else None}
     return out
 
 
@@ -274,7 +410,7 @@ def normalise_facts(facts):
     nf = dict(facts)
     # Ansible renders "{{ x | default(none) }}" inside a dict as "": absent.
     for key in ("preconditions", "xds", "analyze", "calls", "gateway_log", "gateway_log_any_time",
-                "routing", "blocking", "l3"):
+                "routing", "blocking", "l3", "istiod"):
         if nf.get(key) in ("", "None"):
             nf[key] = None
     # A loop whose items were all skipped registers only skipped results: not run.

@@ -14,7 +14,13 @@ import json
 import re
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import flags_allowed
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import VerifyReportError
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (
+    VerifyReportError,
+    as_dict,
+    as_int,
+    as_list,
+    as_text,
+)
 
 # xDS types that must be SYNCED for the egress path (clusters, listeners and
 # the endpoints of the hop-1 EDS cluster); other types may be NOT_SENT, which
@@ -32,6 +38,10 @@ _XDS_TYPE_NAMES = {
 # (guide section 9: 503 UH = DNS resolution / ServiceEntry resolution).
 _UPSTREAM_FLAGS = ("UH", "UF", "URX", "NC")
 
+# Colour codes istioctl prints when it believes it writes to a terminal
+# (ESC [ ... letter); stripped before parsing, or "Error [IST0101]" would
+# not be recognised and a finding would read as "no messages".
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _ANALYZE_LINE = re.compile(r"^(Error|Warning|Info)\s+\[(IST\d+)\]\s+\(([^)]*)\)\s*(.*)$")
 _CODE = re.compile(r"^\d{3}$")
 
@@ -42,7 +52,7 @@ def parse_proxy_status(text):
     Returns a list of {"id", "statuses": {"CDS": "SYNCED", ...}}.
     """
     try:
-        data = json.loads(text)
+        data = json.loads(as_text(text))
     except (TypeError, ValueError) as exc:
         raise VerifyReportError("istioctl proxy-status -o json did not print JSON: %s" % exc)
     if isinstance(data, list):
@@ -60,12 +70,16 @@ def parse_proxy_status(text):
     for res in resources:
         if not isinstance(res, dict):
             continue
-        node_id = (res.get("node") or {}).get("id", "")
+        node_id = as_text(as_dict(res.get("node")).get("id"))
         statuses = {}
-        for cfg in res.get("genericXdsConfigs") or []:
-            type_url = cfg.get("typeUrl", "")
-            short = _XDS_TYPE_NAMES.get(type_url.rsplit("/", 1)[-1], type_url.rsplit(".", 1)[-1])
-            statuses[short] = cfg.get("configStatus") or "UNKNOWN"
+        for cfg in as_list(res.get("genericXdsConfigs")):
+            cfg = as_dict(cfg)
+            type_url = as_text(cfg.get("typeUrl"))
+            short = _XDS_TYPE_NAMES.get(type_url.rsplit("/", 1)[-1], type_url.rsplit(".", 1)[-1]) or "UNKNOWN"
+            status = as_text(cfg.get("configStatus")) or "UNKNOWN"
+            # A type listed twice keeps its worst status: one STALE copy is STALE.
+            if statuses.get(short, "SYNCED") in ("SYNCED", "NOT_SENT"):
+                statuses[short] = status
         proxies.append({"id": node_id, "statuses": statuses})
     return proxies
 
@@ -74,6 +88,18 @@ def proxy_id_matches(node_id, pod_name, namespace):
     """Node ids are 'pod.ns' in syncz, or the full 'type~ip~pod.ns~domain'."""
     wanted = "%s.%s" % (pod_name, namespace)
     return node_id in (wanted, pod_name) or ("~%s~" % wanted) in node_id
+
+
+def proxy_pod(node_id):
+    """(pod, namespace) of a proxy-status node id, or (None, None)."""
+    node_id = as_text(node_id)
+    if "~" in node_id:
+        parts = node_id.split("~")
+        node_id = parts[2] if len(parts) > 2 else ""
+    if "." not in node_id:
+        return None, None
+    pod, ns = node_id.split(".", 1)
+    return pod, ns
 
 
 def xds_verdict(proxy):
@@ -91,10 +117,15 @@ def xds_verdict(proxy):
 
 
 def parse_analyze(stdout, stderr=""):
-    """Messages of ``istioctl analyze``: [{level, code, resource, text}]."""
+    """Messages of ``istioctl analyze``: {messages: [{level, code, resource, text}], no_issues, empty}.
+
+    ``empty`` is true when neither stream printed anything: such a run proves
+    nothing (the caller makes it not_run, never pass).
+    """
     messages = []
     no_issues = False
-    for line in ((stdout or "") + "\n" + (stderr or "")).splitlines():
+    text = _ANSI.sub("", as_text(stdout) + "\n" + as_text(stderr))
+    for line in text.splitlines():
         line = line.strip()
         m = _ANALYZE_LINE.match(line)
         if m:
@@ -102,17 +133,122 @@ def parse_analyze(stdout, stderr=""):
                              "text": m.group(4)})
         elif "No validation issues found" in line:
             no_issues = True
-    return {"messages": messages, "no_issues": no_issues}
+    return {"messages": messages, "no_issues": no_issues, "empty": not text.strip()}
 
 
 def parse_curl_codes(stdout):
     """One http_code per line as printed by curl -w '%{http_code}\\n'."""
     codes = []
-    for line in (stdout or "").splitlines():
+    for line in as_text(stdout).splitlines():
         line = line.strip()
         if _CODE.match(line):
             codes.append(line)
     return codes
+
+
+# One line per attempt, printed by roles/egress_verify/tasks/call.yml:
+#   egress_verify_call=<call> try=<attempt> code=<http_code> exit=<curl exit status>
+_ATTEMPT = re.compile(r"^egress_verify_call=(\d+) try=(\d+) code=(\d{3})? ?exit=(\d+)\s*$")
+# curl exit statuses that say the name did not resolve: the call never reached
+# a proxy, so a 000 with them proves nothing about REGISTRY_ONLY.
+CURL_DNS_EXITS = (6,)
+
+
+def parse_curl_output(result):
+    """The calls of one curl batch, the one place curl output is parsed.
+
+    ``result`` is what the role stored for the batch: ``stdout`` (the attempt
+    lines of call.yml, or plain ``%{http_code}`` lines), ``rc`` (the last
+    curl's exit status), ``stderr``; an older ``codes`` list is accepted.
+    Returns {"calls": [{"code", "exit", "tries", "retries", "attempts"}],
+    "codes": [final code per call], "retries": total retries,
+    "retried_calls": calls that needed a retry, "format"}.
+    A call's result is its LAST attempt: a failure after the retry bound
+    stays a failure.
+    """
+    result = as_dict(result)
+    stdout = as_text(result.get("stdout"))
+    rc = as_int(result.get("rc"))
+    calls = {}
+    for line in stdout.splitlines():
+        m = _ATTEMPT.match(line.strip())
+        if not m:
+            continue
+        call = calls.setdefault(int(m.group(1)), [])
+        call.append({"try": int(m.group(2)), "code": m.group(3) or "000", "exit": int(m.group(4))})
+    if calls:
+        out = []
+        for idx in sorted(calls):
+            attempts = sorted(calls[idx], key=lambda a: a["try"])
+            last = attempts[-1]
+            out.append({"code": last["code"], "exit": last["exit"], "tries": len(attempts),
+                        "retries": len(attempts) - 1,
+                        "attempts": ["%s/exit %d" % (a["code"], a["exit"]) for a in attempts]})
+        fmt = "attempts"
+    else:
+        codes = [str(c) for c in as_list(result.get("codes")) if _CODE.match(str(c))] or parse_curl_codes(stdout)
+        out = [{"code": c, "exit": None, "tries": 1, "retries": 0, "attempts": [c]} for c in codes]
+        if out:
+            # Plain codes: only the last call's exit status is known (the batch's rc).
+            out[-1]["exit"] = rc
+        fmt = "codes" if out else "none"
+    return {
+        "calls": out,
+        "codes": [c["code"] for c in out],
+        "retries": sum(c["retries"] for c in out),
+        "retried_calls": sum(1 for c in out if c["retries"]),
+        "format": fmt,
+    }
+
+
+_VERSION = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_istioctl_version(text):
+    """'1.30.0' from ``istioctl version --remote=false [--short]`` output, or None.
+
+    Builds without version stamping print 'unknown'; that is None, not a version.
+    """
+    for line in as_text(text).splitlines():
+        line = _ANSI.sub("", line).strip()
+        if not line or "unknown" in line.lower():
+            continue
+        m = _VERSION.search(line.split(":", 1)[-1] if line.lower().startswith("client version") else line)
+        if m:
+            return m.group(0)
+    return None
+
+
+def istiod_version(images=None, injector_values=None):
+    """istiod's version from its pods' images (tag 1.30.0[-distroless]) or the injector's values.global.tag.
+
+    Returns (version or None, where it came from).
+    """
+    for image in as_list(images):
+        image = as_text(image)
+        if "@" in image or ":" not in image.rsplit("/", 1)[-1]:
+            continue
+        tag = image.rsplit(":", 1)[-1]
+        m = _VERSION.match(tag)
+        if m:
+            return m.group(0), "istiod image %s" % image
+    values = injector_values
+    if isinstance(values, str):
+        try:
+            values = json.loads(values)
+        except ValueError:
+            values = None
+    tag = as_text(as_dict(as_dict(values).get("global")).get("tag"))
+    m = _VERSION.match(tag)
+    if m:
+        return m.group(0), "istio-sidecar-injector values global.tag %s" % tag
+    return None, ""
+
+
+def minor_version(version):
+    """(major, minor) of '1.30.2', or None."""
+    m = _VERSION.search(as_text(version))
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def pod_counts(value):
@@ -120,19 +256,18 @@ def pod_counts(value):
     if isinstance(value, dict):
         lines = value.get("lines", value.get("lines_read", value.get("lines_total")))
         matches = value.get("matches", value.get("count", value.get("matched")))
-        return (int(lines) if lines is not None else None,
-                int(matches) if matches is not None else None)
+        return as_int(lines), as_int(matches)
     if isinstance(value, (list, tuple)) and len(value) == 2:
-        return int(value[0]), int(value[1])
+        return as_int(value[0]), as_int(value[1])
     return None, None
 
 
 def other_hosts_text(result):
-    other = result.get("other_hosts") or []
+    other = as_dict(result).get("other_hosts") or []
     parts = []
     if isinstance(other, dict):
         other = [{"host": k, "count": v} for k, v in other.items()]
-    for item in other[:5]:
+    for item in as_list(other)[:5]:
         if isinstance(item, dict):
             parts.append("%s\u00d7%s" % (item.get("host"), item.get("count")))
         elif isinstance(item, (list, tuple)) and len(item) == 2:
@@ -143,20 +278,36 @@ def other_hosts_text(result):
 
 
 def entry_text(entry):
-    return "[%s] %s %s flags=%s sni=%s cluster=%s upstream=%s" % (
+    entry = as_dict(entry)
+    text = "[%s] %s %s flags=%s sni=%s cluster=%s upstream=%s" % (
         entry.get("start_time"), entry.get("pod") or "-", entry.get("response_code"),
         entry.get("response_flags"), entry.get("requested_server_name"),
         entry.get("upstream_cluster"), entry.get("upstream_host"))
+    if "hop" in entry or "downstream_remote_address" in entry:
+        text += " hop=%s from=%s" % (entry.get("hop", "?"), entry.get("downstream_remote_address") or "?")
+    return text
+
+
+def address_ip(address):
+    """'10.233.64.10:54321' -> '10.233.64.10'; '[fd00::1]:443' -> 'fd00::1'; None when absent."""
+    text = as_text(address).strip()
+    if not text or text == "-":
+        return None
+    if text.startswith("["):
+        return text[1:].split("]", 1)[0]
+    if text.count(":") == 1:
+        return text.split(":", 1)[0]
+    return text
 
 
 def bad_flags(result, allowed):
-    flags = result.get("response_flags") or {}
+    flags = as_dict(as_dict(result).get("response_flags"))
     return {f: n for f, n in flags.items() if not flags_allowed(f, allowed)}
 
 
 def upstream_flag_hits(flags):
     hits = {}
-    for flag, n in (flags or {}).items():
+    for flag, n in as_dict(flags).items():
         for part in str(flag).split(","):
             if part in _UPSTREAM_FLAGS:
                 hits[flag] = n
@@ -169,8 +320,8 @@ def hop2_cluster(host, port):
 
 def cluster_names(result):
     names = set()
-    for c in result.get("clusters") or []:
-        if isinstance(c, dict) and c.get("name"):
+    for c in as_list(as_dict(result).get("clusters")):
+        if isinstance(c, dict) and isinstance(c.get("name"), str) and c.get("name"):
             names.add(c["name"])
         elif isinstance(c, str):
             names.add(c)

@@ -31,14 +31,9 @@ __metaclass__ = type
 # The parts, one job per file (docs/egress_verify.md, "Code layout"); their
 # public names are re-exported here so callers keep one import.
 from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import flags_allowed, histogram, plural  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_config import check_blocking, check_routing
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_control import check_analyze, check_preconditions, check_xds
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_traffic import (
-    check_blocking,
-    check_call,
-    check_gateway_log,
-    check_l3,
-    check_routing,
-)
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_traffic import check_call, check_gateway_log, check_l3
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (  # noqa: F401
     CHECK_NAMES,
     CHECKS,
@@ -49,6 +44,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common
     SCHEMA_VERSION,
     VERDICTS,
     VerifyReportError,
+    as_dict,
 )
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_diagnosis import diagnose
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_inputs import (  # noqa: F401
@@ -60,6 +56,8 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_inputs
     normalise_settings,
     parse_label_selector,
     pod_summary,
+    redact,
+    report_facts,
     selector_matches,
 )
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse import (  # noqa: F401
@@ -67,18 +65,26 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse 
     hop2_cluster,
     parse_analyze,
     parse_curl_codes,
+    parse_curl_output,
     parse_proxy_status,
     xds_verdict,
 )
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_render import render_diagram, render_json, render_junit, render_markdown  # noqa: F401
 
+# The three verdicts of a whole run (report.json "verdict").
+PROVED = "proved"
+FAILED = "failed"
+INCOMPLETE = "incomplete"
+HEADLINES = {PROVED: "PROVED", FAILED: "FAILED", INCOMPLETE: "INCOMPLETE (not proved)"}
+
 
 def _hop_marks(by):
     """One mark per hop: fail if any of its evidence failed, pass only if all of it passed.
 
-    Hop 1 is proven by the client's config (via_egress_gateway) and the gateway
-    log; hop 2 by the gateway's config (hop-2 filter chain) and the call's 200.
-    Evidence that was not run leaves the hop "not run" (never "pass").
+    Hop 1 is proven by the client's config (check 6, client side) and the
+    gateway log (check 5); hop 2 by the gateway's config (check 6, gateway
+    side) and the calls (check 4). Evidence that was not run leaves the hop
+    "not run" (never "pass").
     """
     def combine(verdicts):
         if FAIL in verdicts:
@@ -87,16 +93,14 @@ def _hop_marks(by):
             return PASS
         return NOT_RUN
 
-    def side(name, key):
+    def side(key):
         routing = by["routing"]
-        dests = routing["details"].get(name) or {}
-        if routing["verdict"] == NOT_RUN or not dests:
-            return NOT_RUN
-        return PASS if all(d.get(key) for d in dests.values()) else FAIL
+        return NOT_RUN if routing["verdict"] == NOT_RUN and not routing["details"].get(key) else (
+            routing["details"].get(key) or NOT_RUN)
 
     return {
-        "hop1": combine([side("client", "via_egress_gateway"), by["gateway_log"]["verdict"]]),
-        "hop2": combine([side("gateway", "matched"), by["call"]["verdict"]]),
+        "hop1": combine([side("hop1"), by["gateway_log"]["verdict"]]),
+        "hop2": combine([side("hop2"), by["call"]["verdict"]]),
     }
 
 
@@ -112,26 +116,35 @@ def build_report(facts):
         check_analyze(facts, s),
         call,
         check_gateway_log(facts, s, pre),
-        check_routing(facts, s),
+        check_routing(facts, s, pre),
         check_blocking(facts, s),
         check_l3(facts, s, call),
     ]
     by = {r["id"]: r for r in rows}
     diagnosis = diagnose(facts, rows, s)
     counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in VERDICTS}
-    passed = counts[FAIL] == 0
+    complete = counts[NOT_RUN] == 0
+    no_failures = counts[FAIL] == 0
+    verdict = FAILED if not no_failures else (PROVED if complete else INCOMPLETE)
     report = {
         "schema": SCHEMA_VERSION,
-        "run": dict(facts.get("run") or {}),
+        "run": redact(as_dict(facts.get("run"))),
         "settings": s,
-        "passed": passed,
+        # true only when every check ran and passed: a run with checks not run
+        # proves nothing about them, so it is never "passed" (issue 10).
+        "passed": verdict == PROVED,
+        "verdict": verdict,
+        "complete": complete,
+        "no_failures": no_failures,
+        "failures": counts[FAIL],
         "counts": counts,
         "checks": rows,
         "failed_checks": [r["id"] for r in rows if r["verdict"] == FAIL],
         "not_run_checks": [r["id"] for r in rows if r["verdict"] == NOT_RUN],
         "diagnosis": diagnosis,
         "hops": _hop_marks(by),
-        "facts": facts,
+        # Only what the proof needs, without env values or annotations (issue 12).
+        "facts": report_facts(facts),
     }
     report["summary"] = summary_line(report)
     return report
@@ -139,15 +152,12 @@ def build_report(facts):
 
 def summary_line(report):
     c = report["counts"]
-    if not report["passed"]:
-        word = "FAILED"
-    elif c[NOT_RUN]:
-        word = "NO FAILURES, NOT COMPLETE"
-    else:
-        word = "PASSED"
-    text = "egress_verify: %s - %d passed, %d failed, %d not run" % (word, c[PASS], c[FAIL], c[NOT_RUN])
+    text = "egress_verify: %s - %d passed, %d failed, %d not run" % (
+        HEADLINES[report["verdict"]], c[PASS], c[FAIL], c[NOT_RUN])
     if report["failed_checks"]:
         text += " (failed: %s)" % ", ".join(report["failed_checks"])
+    if report["not_run_checks"]:
+        text += " (not run: %s)" % ", ".join(report["not_run_checks"])
     if report["diagnosis"]:
         text += "; likely cause: %s" % report["diagnosis"][0]["id"]
     return text

@@ -19,8 +19,13 @@ description:
     (V(pass), V(fail) or V(not_run) with the reason).
   - Maps failures to the likely cause and fix (guide section 9 and the collection's field notes).
   - Writes C(report.json), C(report.md) and C(junit.xml) into O(dest) when it is given.
-  - The module never fails because a check failed; the role decides what to do with RV(passed). It fails
-    only on facts of the wrong shape or when the report cannot be written.
+  - The module never fails because a check failed; the role decides what to do with RV(verdict). It fails
+    only on facts of the wrong shape (one sentence naming the key) or when the report cannot be written.
+  - RV(passed) is true only when every check ran and passed (RV(verdict) V(proved)); a run where some checks
+    did not run is V(incomplete), never passed, even with no failure.
+  - The report files keep only what the proof needs (names, labels, images, container names and statuses);
+    container environment values, args and annotations are never written. The directory is created with
+    mode 0700, the files with mode 0600, each through a temporary file with an unpredictable name.
   - It reads nothing from the cluster. The only side effect is writing the report files, which is the
     verification's output; in check mode nothing is written and C(changed) tells whether the files
     would have changed.
@@ -76,15 +81,41 @@ EXAMPLES = r"""
 - name: Fail the play when a check failed
   ansible.builtin.fail:
     msg: "{{ egress_verify_result.summary }}"
-  when: not egress_verify_result.passed
+  when: not egress_verify_result.no_failures
+
+- name: Require a complete proof (every check ran and passed)
+  ansible.builtin.assert:
+    that: egress_verify_result.verdict == 'proved'
+    fail_msg: "{{ egress_verify_result.summary }}"
 """
 
 RETURN = r"""
 passed:
-  description: True when no check failed (checks that did not run do not count as passed or failed).
+  description: True only when every check ran and passed (RV(verdict) is V(proved)).
   returned: always
   type: bool
   sample: false
+verdict:
+  description: V(proved) (every check ran and passed), V(failed) (at least one check failed) or
+    V(incomplete) (nothing failed, but some checks did not run).
+  returned: always
+  type: str
+  sample: incomplete
+complete:
+  description: True when every check ran (none is V(not_run)).
+  returned: always
+  type: bool
+  sample: false
+no_failures:
+  description: True when no check failed.
+  returned: always
+  type: bool
+  sample: true
+failures:
+  description: Number of failed checks.
+  returned: always
+  type: int
+  sample: 0
 summary:
   description: One line for the play output.
   returned: always
@@ -153,6 +184,7 @@ markdown:
 """
 
 import os
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
@@ -180,6 +212,27 @@ def _differs(path, data):
         return True
 
 
+def _write_private(dest, name, data):
+    """Write dest/name with mode 0600 through a temporary file with an unpredictable name.
+
+    The report holds the cluster's object names and proxy facts (issue 12):
+    the directory is created 0700, and an existing one is left as it is.
+    """
+    if not os.path.isdir(dest):
+        os.makedirs(dest, 0o700)
+        os.chmod(dest, 0o700)  # makedirs' mode is filtered by the umask
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=dest)  # 0600, O_EXCL, random name
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, os.path.join(dest, name))
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -196,7 +249,9 @@ def main():
         rendered = [(name, fn(report)) for key, name, fn in FILES if key in module.params["formats"]]
     except VerifyReportError as exc:
         module.fail_json(msg="egress_verify_report: %s" % exc)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except Exception as exc:
+        # The pure functions validate the shapes they read; anything that still
+        # escapes is one sentence, never a traceback (issue 10).
         module.fail_json(msg="egress_verify_report: the facts have an unexpected shape (%s: %s); "
                              "collect them with the egress_verify role" % (type(exc).__name__, to_native(exc)))
 
@@ -213,18 +268,17 @@ def main():
             if module.check_mode:
                 continue
             try:
-                if not os.path.isdir(dest):
-                    os.makedirs(dest)
-                tmp = path + ".tmp"
-                with open(tmp, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
+                _write_private(dest, name, data)
             except (IOError, OSError) as exc:
                 module.fail_json(msg="egress_verify_report: could not write %s: %s" % (path, to_native(exc)))
 
     result = dict(
         changed=changed,
         passed=report["passed"],
+        verdict=report["verdict"],
+        complete=report["complete"],
+        no_failures=report["no_failures"],
+        failures=report["failures"],
         summary=report["summary"],
         counts=report["counts"],
         checks=report["checks"],

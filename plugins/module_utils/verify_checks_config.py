@@ -176,6 +176,7 @@ def check_routing(facts, s, pre_row):
         elif lport is None:
             u2.append("%s: the gateway's config does not say which listener holds the hop-2 chain" % host)
         elif lport != target:
+            details.setdefault("listener_mismatch", []).append(host)
             p2.append("%s: the hop-2 chain is on listener port %d, but the gateway Service's port %d targets "
                             "%d: hop-1 traffic never reaches it" % (host, lport, svc_port, target))
         else:

@@ -16,6 +16,12 @@ from xml.sax.saxutils import quoteattr as _xml_quoteattr
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import FAIL, MARKS, NOT_RUN
 
+_VERDICT_TEXT = {
+    "proved": "every check ran and passed",
+    "failed": "at least one check failed",
+    "incomplete": "nothing failed, but some checks did not run: not a proof",
+}
+
 
 def _md_cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -44,11 +50,15 @@ def render_markdown(report):
         "",
         "**%s**" % report["summary"],
         "",
+        "- verdict: **%s** (%s); complete: %s; failures: %d" % (
+            report["verdict"], _VERDICT_TEXT[report["verdict"]], "yes" if report["complete"] else "no",
+            report["failures"]),
         "- started: %s; probe started: %s" % (run.get("started") or "?", run.get("probe_started") or "-"),
         "- context: %s; data plane: %s; istioctl: %s" % (
             s["context"] or "(current)", "yes" if s["data_plane"] else "no",
             s["istioctl"] or "not found"),
-        "- hosts: %s; calls per host: %d" % (", ".join(h["url"] for h in s["hosts"]), s["calls"]),
+        "- hosts: %s; calls per host: %d (transient failures retried at most %d times each)" % (
+            ", ".join(h["url"] for h in s["hosts"]), s["calls"], s.get("call_retries", 0)),
         "",
         "## Two-hop path",
         "",
@@ -95,13 +105,23 @@ def render_markdown(report):
 
 
 def render_junit(report):
-    """JUnit XML: one testcase per check; not_run -> skipped, fail -> failure."""
+    """JUnit XML: one testcase per check (not_run -> skipped with the reason, fail -> failure),
+    then the testcase "verdict: proof complete", which fails unless the verdict is proved:
+    a JUnit reader that counts failures never takes an incomplete run for a pass."""
     c = report["counts"]
+    verdict_failed = report["verdict"] != "proved"
+    tests = len(report["checks"]) + 1
+    failures = c[FAIL] + (1 if verdict_failed else 0)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<testsuites name="egress_verify" tests="%d" failures="%d" skipped="%d">' % (
-               len(report["checks"]), c[FAIL], c[NOT_RUN]),
+           '<testsuites name="egress_verify" tests="%d" failures="%d" skipped="%d">' % (tests, failures, c[NOT_RUN]),
            '  <testsuite name="egress_verify" tests="%d" failures="%d" errors="0" skipped="%d" timestamp=%s>' % (
-               len(report["checks"]), c[FAIL], c[NOT_RUN], _xml_quoteattr(str(report["run"].get("started", ""))))]
+               tests, failures, c[NOT_RUN], _xml_quoteattr(str(report["run"].get("started", "")))),
+           '    <properties>',
+           '      <property name="verdict" value=%s/>' % _xml_quoteattr(report["verdict"]),
+           '      <property name="passed" value=%s/>' % _xml_quoteattr(str(report["passed"]).lower()),
+           '      <property name="complete" value=%s/>' % _xml_quoteattr(str(report["complete"]).lower()),
+           '      <property name="failures" value="%d"/>' % report["failures"],
+           '    </properties>']
     for r in report["checks"]:
         out.append('    <testcase classname="egress_verify" name=%s>' % _xml_quoteattr(r["name"]))
         if r["verdict"] == FAIL:
@@ -109,11 +129,17 @@ def render_junit(report):
                 _xml_quoteattr(r["actual"]), _xml_escape("\n".join(
                     ["expected: %s" % r["expected"], "actual: %s" % r["actual"]] + r["evidence"]))))
         elif r["verdict"] == NOT_RUN:
-            out.append('      <skipped message=%s/>' % _xml_quoteattr(r["actual"]))
+            out.append('      <skipped message=%s/>' % _xml_quoteattr(r["reason"] or r["actual"]))
         out.append('      <system-out>%s</system-out>' % _xml_escape("\n".join(
             ["expected: %s" % r["expected"], "actual: %s" % r["actual"]] + r["evidence"]
             + ["reproduce: %s" % x for x in r["reproduce"]])))
         out.append('    </testcase>')
+    out.append('    <testcase classname="egress_verify" name="verdict: proof complete">')
+    if verdict_failed:
+        out.append('      <failure message=%s>%s</failure>' % (
+            _xml_quoteattr(report["summary"]), _xml_escape(
+                "verdict %s: %s" % (report["verdict"], _VERDICT_TEXT[report["verdict"]]))))
+    out.append('    </testcase>')
     if report["diagnosis"]:
         out.append('    <system-err>%s</system-err>' % _xml_escape("\n".join(
             "%s: %s -> %s" % (d["id"], d["cause"], d["fix"]) for d in report["diagnosis"])))

@@ -195,6 +195,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_report
     render_json,
     render_junit,
     render_markdown,
+    report_facts,
 )
 
 FILES = (
@@ -210,6 +211,13 @@ def _differs(path, data):
             return fh.read() != data
     except (IOError, OSError):
         return True
+
+
+def _safe_facts(facts):
+    try:
+        return report_facts(facts) if isinstance(facts, dict) else facts
+    except Exception:
+        return "<redacted>"
 
 
 def _write_private(dest, name, data):
@@ -244,16 +252,20 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # The echoed arguments (invocation) would carry the raw pods, env values
+    # included, into the task result: echo the redacted facts instead (issue 12).
+    invocation = {"module_args": dict(module.params, facts=_safe_facts(module.params["facts"]))}
     try:
         report = build_report(module.params["facts"])
         rendered = [(name, fn(report)) for key, name, fn in FILES if key in module.params["formats"]]
     except VerifyReportError as exc:
-        module.fail_json(msg="egress_verify_report: %s" % exc)
+        module.fail_json(msg="egress_verify_report: %s" % exc, invocation=invocation)
     except Exception as exc:
         # The pure functions validate the shapes they read; anything that still
         # escapes is one sentence, never a traceback (issue 10).
         module.fail_json(msg="egress_verify_report: the facts have an unexpected shape (%s: %s); "
-                             "collect them with the egress_verify role" % (type(exc).__name__, to_native(exc)))
+                             "collect them with the egress_verify role" % (type(exc).__name__, to_native(exc)),
+                         invocation=invocation)
 
     dest = module.params["dest"]
     files, changed = [], False
@@ -270,7 +282,8 @@ def main():
             try:
                 _write_private(dest, name, data)
             except (IOError, OSError) as exc:
-                module.fail_json(msg="egress_verify_report: could not write %s: %s" % (path, to_native(exc)))
+                module.fail_json(msg="egress_verify_report: could not write %s: %s" % (path, to_native(exc)),
+                                 invocation=invocation)
 
     result = dict(
         changed=changed,
@@ -287,6 +300,7 @@ def main():
         diagnosis=report["diagnosis"],
         hops=report["hops"],
         files=files,
+        invocation=invocation,
     )
     if module.params["return_markdown"]:
         result["markdown"] = render_markdown(report)

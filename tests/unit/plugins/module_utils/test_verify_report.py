@@ -555,14 +555,39 @@ def test_junit_parses_back_with_one_testcase_per_check():
     root = ET.fromstring(vr.render_junit(report).encode("utf-8"))
     suite = root.find("testsuite")
     cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == [name for _id, name in vr.CHECKS]
-    assert suite.get("tests") == "8" and suite.get("failures") == "1" and suite.get("skipped") == "1"
+    assert [c.get("name") for c in cases] == [name for _id, name in vr.CHECKS] + ["verdict: proof complete"]
+    # 1 failed check + the verdict case (failed run)
+    assert suite.get("tests") == "9" and suite.get("failures") == "2" and suite.get("skipped") == "1"
     by = {c.get("name"): c for c in cases}
     assert by["5. Gateway access log"].find("failure") is not None
-    assert by["8. L3 lock (Calico)"].find("skipped") is not None
+    skipped = by["8. L3 lock (Calico)"].find("skipped")
+    assert skipped is not None and "egress_verify_calico: false" in skipped.get("message")
     assert by["4. Call from the client"].find("failure") is None
     assert by["4. Call from the client"].find("skipped") is None
+    assert by["verdict: proof complete"].find("failure") is not None
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert props["verdict"] == "failed" and props["passed"] == "false"
     assert "access_logging_off" in suite.find("system-err").text
+
+
+def test_junit_incomplete_run_is_not_a_passing_suite():
+    """Old false pass: no failure but checks not run read as a green suite. Now the verdict case fails."""
+    facts = passing_facts()
+    facts["settings"]["calico"] = False
+    report = vr.build_report(facts)
+    assert report["verdict"] == "incomplete" and report["passed"] is False
+    suite = ET.fromstring(vr.render_junit(report).encode("utf-8")).find("testsuite")
+    assert suite.get("failures") == "1" and suite.get("skipped") == "1"
+    verdict_case = [c for c in suite.findall("testcase") if c.get("name") == "verdict: proof complete"][0]
+    assert "INCOMPLETE" in verdict_case.find("failure").get("message")
+    md = vr.render_markdown(report)
+    assert md.splitlines()[2].startswith("**egress_verify: INCOMPLETE (not proved)")
+    assert "- verdict: **incomplete**" in md
+    # the legitimate case: a complete proof is a passing suite
+    report = vr.build_report(passing_facts())
+    suite = ET.fromstring(vr.render_junit(report).encode("utf-8")).find("testsuite")
+    assert suite.get("failures") == "0" and suite.get("skipped") == "0"
+    assert "**egress_verify: PROVED" in vr.render_markdown(report)
 
 
 def test_markdown_has_table_diagram_diagnosis_and_reproduce():

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -66,7 +67,17 @@ def _facts():
         sys.path.remove(MODULE_UTILS_TESTS)
     facts = scenarios.passing_facts()
     facts["gateway_log"] = scenarios.loop({scenarios.HOST: scenarios.log_result({scenarios.GW_A: ""})})
+    # SYNTHETIC secrets in the client pod (issue 12): an env value, and the same in
+    # kubectl's last-applied-configuration annotation. Neither may reach a written file.
+    client = facts["preconditions"]["client_pods"][0]
+    client["spec"]["containers"][0]["env"] = [{"name": "STRIPE_KEY", "value": SECRET}]
+    client["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps({"spec": {"containers": [
+            {"name": "sleep", "env": [{"name": "STRIPE_KEY", "value": SECRET}]}]}})}
     return facts
+
+
+SECRET = "sk_live_51HxYzSyntheticTestSecret0000"
 
 
 def test_module_through_ansible(tmp_path):
@@ -90,7 +101,21 @@ def test_module_through_ansible(tmp_path):
     report = json.loads((out / "written" / "report.json").read_text())
     assert report["failed_checks"] == ["gateway_log"]
     suite = ET.parse(str(out / "written" / "junit.xml")).getroot().find("testsuite")
-    assert suite.get("failures") == "1" and len(suite.findall("testcase")) == 8
+    # 8 checks + "verdict: proof complete"; the failed check and the failed verdict
+    assert suite.get("failures") == "2" and len(suite.findall("testcase")) == 9
+    assert report["verdict"] == "failed" and written["verdict"] == "failed" and written["no_failures"] is False
+
+    # issue 12: no secret in any written file; files 0600 in a 0700 directory; no temp file left
+    assert stat.S_IMODE(os.stat(str(out / "written")).st_mode) == 0o700
+    for path in (out / "written").iterdir():
+        assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600, path
+        assert SECRET not in path.read_text(), path
+        assert "last-applied-configuration" not in path.read_text(), path
+    assert sorted(p.name for p in (out / "written").iterdir()) == ["junit.xml", "report.json", "report.md"]
+    assert SECRET not in proc.stdout  # nor in what the module returned
+    client = report["facts"]["preconditions"]["client_pods"][0]
+    assert client["images"] == {"sleep": "curlimages/curl:8.10.1", "istio-proxy": "docker.io/istio/proxyv2:1.30.0"}
+    assert client["containers"] == ["sleep", "istio-proxy"] and "env" not in json.dumps(client)
     assert "### access_logging_off" in (out / "written" / "report.md").read_text()
 
     assert tasks["again"]["changed"] is False  # same facts, same files

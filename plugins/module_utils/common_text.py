@@ -34,7 +34,7 @@ def histogram(values):
 
 def histogram_dict(d):
     """The same for a {value: count} mapping."""
-    if not d:
+    if not d or not isinstance(d, dict):
         return ""
     return ", ".join("%s\u00d7%s" % (k, d[k]) for k in sorted(d))
 

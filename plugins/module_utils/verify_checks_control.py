@@ -20,6 +20,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common
     VerifyReportError,
     as_dict,
     as_int,
+    as_list,
     as_text,
     ctx,
     judged_row,
@@ -66,9 +67,9 @@ def check_preconditions(facts, s):
     if pre.get("error"):
         return row("preconditions", expected, "could not read the objects: %s" % pre["error"], FAIL,
                     evidence=[pre["error"]], reproduce=reproduce)
-    gw_pods = [pod_summary(p) for p in pre.get("gateway_pods") or []]
-    cl_pods = [pod_summary(p, client.get("proxy_container", "istio-proxy")) for p in pre.get("client_pods") or []]
-    gateways = [gateway_summary(g) for g in pre.get("gateways") or []]
+    gw_pods = [pod_summary(p) for p in as_list(pre.get("gateway_pods"))]
+    cl_pods = [pod_summary(p, client.get("proxy_container", "istio-proxy")) for p in as_list(pre.get("client_pods"))]
+    gateways = [gateway_summary(g) for g in as_list(pre.get("gateways"))]
     problems, evidence = [], []
 
     ready = [p for p in gw_pods if p["ready"]]
@@ -116,7 +117,7 @@ def check_preconditions(facts, s):
         ", ".join("%s %s (%s)" % (p["name"], p["ready_containers"], p["proxy"]) for p in cl_pods))
     details = {"gateway_pods": gw_pods, "client_pods": cl_pods, "gateways": relevant,
                "mismatched_gateways": [g["name"] for g in mismatched],
-               "destination_rules": [destination_rule_summary(d) for d in pre.get("destination_rules") or []]}
+               "destination_rules": [destination_rule_summary(d) for d in as_list(pre.get("destination_rules"))]}
     return row("preconditions", expected, actual, FAIL if problems else PASS, evidence, reproduce,
                 details=details)
 

@@ -26,6 +26,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common
     last_line,
     no_data_plane_reason,
     not_run_row,
+    retry_text,
 )
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse import (
     CURL_DNS_EXITS,
@@ -45,8 +46,8 @@ def _call_text(parsed):
 
 def check_call(facts, s):
     n, code = s["calls"], s["expected_code"]
-    expected = "%s per host from the client, each %s with curl exit 0 (transient failures retried at most %d times)" % (
-        plural(n, "call"), code, s["call_retries"])
+    expected = "%s per host from the client, each %s with curl exit 0 (%s)" % (
+        plural(n, "call"), code, retry_text(s["call_retries"]))
     reproduce = [exec_client(s, curl_cmd(h["url"])) for h in s["hosts"]]
     if not s["data_plane"]:
         return not_run_row("call", expected, no_data_plane_reason(s), reproduce)

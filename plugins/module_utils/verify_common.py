@@ -101,6 +101,12 @@ def verdict_of(problems, unknowns):
     return NOT_RUN if unknowns else PASS
 
 
+def retry_text(retries):
+    """'no retries' or 'transient failures retried at most N times each'."""
+    return "no retries" if not retries else "transient failures retried at most %d time%s each" % (
+        retries, "" if retries == 1 else "s")
+
+
 def ctx(settings, tool="kubectl"):
     return "%s --context %s" % (tool, settings["context"]) if settings["context"] else tool
 

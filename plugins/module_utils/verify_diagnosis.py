@@ -83,10 +83,11 @@ class _Context(object):
             if isinstance(cres, dict) and not cres.get("error"):
                 dest = as_dict(cres.get("destination"))
                 names = cluster_names(cres)
-                if dest.get("via_egress_gateway") and dest.get("cluster") and (
-                        dest.get("cluster_found") is False or (names and dest["cluster"] not in names)):
+                cluster = as_text(dest.get("cluster"))
+                if dest.get("via_egress_gateway") and cluster and (
+                        dest.get("cluster_found") is False or (names and cluster not in names)):
                     out.append("hop-1 cluster %s is referenced by the client's SNI chain but the client has "
-                               "no such cluster" % dest["cluster"])
+                               "no such cluster" % cluster)
         return out
 
     def log_symptom(self, h):

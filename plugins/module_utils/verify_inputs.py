@@ -99,8 +99,8 @@ def pod_summary(pod, proxy_container="istio-proxy"):
                 ports[as_text(p["name"])] = as_int(p["containerPort"])
     labels = {as_text(k): as_text(v) for k, v in as_dict(meta.get("labels")).items()}
     return {
-        "name": as_text(meta.get("name")) or None,
-        "namespace": as_text(meta.get("namespace")) or None,
+        "name": as_text(meta.get("name")) or "(unnamed)",
+        "namespace": as_text(meta.get("namespace")) or "(no namespace)",
         "labels": labels,
         "phase": as_text(status.get("phase")) or None,
         "ready": conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
@@ -126,8 +126,8 @@ def gateway_summary(obj):
             h = as_text(h)
             hosts.append(h.split("/", 1)[1] if "/" in h else h)
     return {
-        "name": as_text(meta.get("name")) or None,
-        "namespace": as_text(meta.get("namespace")) or None,
+        "name": as_text(meta.get("name")) or "(unnamed)",
+        "namespace": as_text(meta.get("namespace")) or "(no namespace)",
         "selector": {as_text(k): as_text(v) for k, v in as_dict(spec.get("selector")).items()},
         "hosts": sorted(set(hosts)),
     }
@@ -232,7 +232,7 @@ def by_host(value):
         if not isinstance(res, dict) or res.get("skipped"):
             continue
         host = _item_host(res.get("item")) or res.get("host")
-        if host:
+        if host and isinstance(host, str):
             out[host] = res
     return out
 
@@ -292,6 +292,8 @@ def normalise_settings(settings):
         if not 0 < port < 65536:
             raise VerifyReportError("facts.settings.hosts: port %r of %s is outside 1-65535"
                                     % (item.get("port"), item["host"]))
+        if item.get("url") not in (None, "") and not isinstance(item.get("url"), str):
+            raise VerifyReportError("facts.settings.hosts: url %r of %s is not text" % (item.get("url"), item["host"]))
         url = item.get("url") or ("https://%s/" % item["host"] if port == 443
                                   else "https://%s:%d/" % (item["host"], port))
         norm_hosts.append({"host": item["host"], "port": port, "url": url})

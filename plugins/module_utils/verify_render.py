@@ -14,7 +14,7 @@ import json
 from xml.sax.saxutils import escape as _xml_escape
 from xml.sax.saxutils import quoteattr as _xml_quoteattr
 
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import FAIL, MARKS, NOT_RUN
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import FAIL, MARKS, NOT_RUN, retry_text
 
 _VERDICT_TEXT = {
     "proved": "every check ran and passed",
@@ -57,8 +57,8 @@ def render_markdown(report):
         "- context: %s; data plane: %s; istioctl: %s" % (
             s["context"] or "(current)", "yes" if s["data_plane"] else "no",
             s["istioctl"] or "not found"),
-        "- hosts: %s; calls per host: %d (transient failures retried at most %d times each)" % (
-            ", ".join(h["url"] for h in s["hosts"]), s["calls"], s.get("call_retries", 0)),
+        "- hosts: %s; calls per host: %d (%s)" % (
+            ", ".join(h["url"] for h in s["hosts"]), s["calls"], retry_text(s.get("call_retries", 0))),
         "",
         "## Two-hop path",
         "",

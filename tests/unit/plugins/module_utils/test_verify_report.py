@@ -578,7 +578,7 @@ def test_junit_incomplete_run_is_not_a_passing_suite():
     assert report["verdict"] == "incomplete" and report["passed"] is False
     suite = ET.fromstring(vr.render_junit(report).encode("utf-8")).find("testsuite")
     assert suite.get("failures") == "1" and suite.get("skipped") == "1"
-    verdict_case = [c for c in suite.findall("testcase") if c.get("name") == "verdict: proof complete"][0]
+    verdict_case = next(c for c in suite.findall("testcase") if c.get("name") == "verdict: proof complete")
     assert "INCOMPLETE" in verdict_case.find("failure").get("message")
     md = vr.render_markdown(report)
     assert md.splitlines()[2].startswith("**egress_verify: INCOMPLETE (not proved)")

@@ -36,8 +36,10 @@ options:
     description:
       - The collected facts. Required key C(settings) (C(hosts) list of C(host)/C(port)/C(url), C(calls),
         C(data_plane), C(istioctl), C(registry_only), C(calico), C(gateway), C(client), C(unregistered),
-        C(namespaces), C(context)); optional keys C(run), C(preconditions), C(xds), C(analyze), C(calls),
-        C(gateway_log), C(gateway_log_any_time), C(routing), C(blocking), C(l3).
+        C(namespaces), C(context), C(call_retries)); optional keys C(run), C(preconditions) (with
+        C(gateway_service)), C(xds), C(analyze), C(calls), C(gateway_log), C(gateway_log_any_time), C(routing),
+        C(blocking), C(l3), C(istiod) (C(images), C(injector_values)).
+      - curl and istioctl output is given raw (C(stdout), C(stderr), C(rc)) and parsed by the module.
       - See C(docs/egress_verify.md) for the layout; absent parts make their check V(not_run).
     type: dict
     required: true

@@ -84,11 +84,18 @@ def log_result(pods, host=HOST, port=443, since=PROBE_BEFORE, min_count=1, expec
     if not facts["passed"]:
         facts["failed"] = True  # the module fails with its facts when the expectation fails
     if contract:
+        # Once access_log.py classifies hops itself, its own values are kept (setdefault);
+        # a test that asks for another hop overrides them.
         for entry in facts["entries"]:
-            entry["hop"] = hop  # SYNTHETIC (contract field)
+            if hop != "gateway":
+                entry["hop"] = hop  # SYNTHETIC (contract field)
+            else:
+                entry.setdefault("hop", hop)  # SYNTHETIC until merged
         for stats in facts["pods"].values():
-            stats.update(read=True, ready=True, complete=True, phase="Running", error=None)  # SYNTHETIC
-        facts["complete"] = True  # SYNTHETIC: every pod read in full
+            for key, value in (("read", True), ("ready", True), ("complete", True), ("phase", "Running"),
+                               ("error", None)):
+                stats.setdefault(key, value)  # SYNTHETIC until merged
+        facts.setdefault("complete", True)  # SYNTHETIC: every pod read in full
     return facts
 
 

@@ -374,6 +374,9 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils import (
 # Clock skew between the control node and the kubelet must not cut off lines the
 # start_time filter would keep: ask the API for a little more.
 SINCE_MARGIN_SECONDS = 60
+# A live read stops here (and asks the kubelet for no more): the module streams,
+# so this bounds transfer and time, not memory. A cut window is not complete.
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
 def _since_seconds(since):
@@ -389,17 +392,27 @@ def _containers(pod):
     return names
 
 
-def _live_pods(core, namespace, selector, pod_name):
+def _ready(pod):
+    """True when the pod's Ready condition is True (a replica that takes traffic)."""
+    for condition in getattr(pod.status, "conditions", None) or []:
+        if condition.type == "Ready":
+            return condition.status == "True"
+    return False
+
+
+def _live_pods(core, namespace, selector, pod_name, timeout):
     """Return the pod objects to read (one named pod, or every pod matching the selector)."""
+    request_timeout = kube.log_request_timeout(timeout)
     if pod_name:
         what = "pod %s/%s" % (namespace, pod_name)
         try:
-            return [core.read_namespaced_pod(pod_name, namespace)]
+            return [core.read_namespaced_pod(pod_name, namespace, _request_timeout=request_timeout)]
         except Exception as exc:
             raise kube.KubeError(kube.describe_api_error(exc, what))
     what = "pods with selector %r in namespace %s" % (selector, namespace)
     try:
-        pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+        pods = core.list_namespaced_pod(namespace, label_selector=selector,
+                                        _request_timeout=request_timeout).items
     except Exception as exc:
         # describe_api_error: HTTP status -> sentence; no status -> "could not reach the API"
         raise kube.KubeError(kube.describe_api_error(exc, what))
@@ -409,14 +422,30 @@ def _live_pods(core, namespace, selector, pod_name):
     return sorted(pods, key=lambda p: p.metadata.name)
 
 
+def _pod_blocks(core, namespace, name, container, since_seconds, params, info):
+    """The blocks of one pod's log, read lazily as a bounded stream; a failed
+    read is recorded in info (read/error/complete), not raised."""
+    what = "the log of container %s in pod %s/%s" % (container, namespace, name)
+    max_bytes = params["max_bytes"]
+    try:
+        resp = kube.open_pod_log(core, namespace, name, container, since_seconds=since_seconds,
+                                 limit_bytes=max_bytes + 1, timeout=params["timeout"])
+    except kube.KubeError as exc:
+        info.update(read=False, complete=False, error=str(exc))
+        return
+    chunks = kube.log_chunks(resp, what)
+    for block in access_log.stream_blocks(chunks, "the log of pod %s" % name, info, max_bytes):
+        yield block
+
+
 def _live_sources(module, since):
-    """(sources, warnings) for every pod to read; each source is (pod name, blocks)."""
+    """[(pod name, blocks, info)] for every pod to read (info: ready, phase, read, error)."""
     params = module.params
     namespace, container = params["namespace"], params["container"]
     core = kube.core_client(params["kubeconfig"], params["context"])
-    pods = _live_pods(core, namespace, params["selector"], params["pod"])
+    pods = _live_pods(core, namespace, params["selector"], params["pod"], params["timeout"])
     since_seconds = _since_seconds(since) if since else None
-    sources, warnings = [], []
+    sources = []
     for pod in pods:
         name = pod.metadata.name
         names = _containers(pod)
@@ -425,12 +454,15 @@ def _live_sources(module, since):
                 "pod %s/%s has no container %r (it has: %s): is the Istio proxy injected, or is "
                 "this the gateway pod?" % (namespace, name, container, ", ".join(names) or "none"))
         phase = getattr(pod.status, "phase", None)
+        info = {"ready": _ready(pod), "phase": phase}
         if phase == "Pending":
-            warnings.append("pod %s/%s is Pending: it has no log yet and was skipped" % (namespace, name))
+            info.update(read=False, complete=False,
+                        error="pod %s/%s is Pending: it has no log yet" % (namespace, name))
+            sources.append((name, iter(()), info))
             continue
-        text = kube.read_pod_log(core, namespace, name, container, since_seconds=since_seconds)
-        sources.append((name, access_log.text_blocks(text, label="the log of pod %s" % name)))
-    return sources, warnings
+        sources.append((name, _pod_blocks(core, namespace, name, container, since_seconds, params, info),
+                        info))
+    return sources
 
 
 def _offline_sources(params):
@@ -452,6 +484,12 @@ def main():
         "allowed_response_flags": {"type": "list", "elements": "str", "default": ["-"]},
         "format": {"type": "str", "default": "auto", "choices": ["auto", "text", "json"]},
         "max_entries": {"type": "int", "default": 20},
+        "hop": {"type": "str", "default": "gateway", "choices": ["gateway", "client", "any"]},
+        "client_ip": {"type": "str"},
+        "gateway_service": {"type": "str"},
+        "fail_on_mismatch": {"type": "bool", "default": True},
+        "timeout": {"type": "int", "default": 30},
+        "max_bytes": {"type": "int", "default": DEFAULT_MAX_BYTES},
         "namespace": {"type": "str", "default": "istio-system"},
         "selector": {"type": "str", "default": "istio=egressgateway"},
         "pod": {"type": "str"},
@@ -474,20 +512,24 @@ def main():
         access_log.normalize_host(params["host"])
         access_log.check_port(params["port"])
         since = access_log.parse_rfc3339(params["since_time"]) if params["since_time"] else None
+        if params["client_ip"]:
+            access_log.check_ip(params["client_ip"])
     except access_log.AccessLogError as exc:
         module.fail_json(msg=str(exc), changed=False)
     if params["min_count"] < 1:
         module.fail_json(msg="min_count must be at least 1, not %d" % params["min_count"], changed=False)
     if params["max_entries"] < 0:
         module.fail_json(msg="max_entries must not be negative", changed=False)
+    if params["timeout"] < 1:
+        module.fail_json(msg="timeout must be at least 1 second, not %d" % params["timeout"], changed=False)
+    if params["max_bytes"] < 1:
+        module.fail_json(msg="max_bytes must be at least 1, not %d" % params["max_bytes"], changed=False)
 
     live = params["src"] is None and params["content"] is None and params["lines"] is None
-    warnings = []
+    gateway_hosts = [params["gateway_service"]] if params["gateway_service"] else []
     try:
         if live:
-            sources, warnings = _live_sources(module, since)
-            if not sources:
-                module.fail_json(msg="no pod to read: %s" % "; ".join(warnings), changed=False)
+            sources = _live_sources(module, since)
         else:
             sources = _offline_sources(params)
         facts = access_log.assess(
@@ -501,19 +543,32 @@ def main():
             fmt=params["format"],
             max_entries=params["max_entries"],
             kind="pod" if live else "offline",
-            allow_empty=live and since is not None,
+            allow_empty=live and (since is not None or any(not s[2].get("read", True) for s in sources)),
+            hop=params["hop"],
+            client_ip=params["client_ip"],
+            gateway_hosts=gateway_hosts,
         )
     except (access_log.AccessLogError, kube.KubeError) as exc:
         module.fail_json(msg=str(exc), changed=False)
 
-    for warning in warnings:
-        module.warn(warning)
     if facts["lines_total"] and facts["lines_total"] == facts["lines_unparsed"]:
         module.warn("none of the %d lines read is an access-log entry: access logging may be off "
                     "(meshConfig.accessLogFile or a Telemetry resource with the envoy provider)"
                     % facts["lines_total"])
     msg = facts.pop("msg")
-    if not facts["passed"]:
+    # A replica that is not Ready (Pending, evicted: the API answers 400) is a
+    # fact for the caller; a Ready replica whose log cannot be read is an error.
+    broken = [(name, stats) for name, stats in sorted(facts["pods"].items()) if stats.get("error")]
+    for name, stats in broken:
+        if not stats.get("ready"):
+            module.warn("pod %s (not Ready, phase %s): %s" % (name, stats.get("phase"), stats["error"]))
+    cut = {s[0] for s in sources if len(s) > 2 and s[2].get("truncated")} if live else set()
+    ready_broken = [(name, stats) for name, stats in broken if stats.get("ready") and name not in cut]
+    if ready_broken:
+        name, stats = ready_broken[0]
+        module.fail_json(msg="the log of Ready pod %s could not be read completely: %s" % (name, stats["error"]),
+                         changed=False, **facts)
+    if not facts["passed"] and params["fail_on_mismatch"]:
         module.fail_json(msg=msg, changed=False, **facts)
     module.exit_json(msg=msg, changed=False, **facts)
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of module_utils/access_log.py (no Ansible needed).
 
 REAL: the lines of fixtures/access_logs/*.log (PROVENANCE.md there); every
@@ -45,6 +45,15 @@ def real_lines(name):
 
 def real_line(name, index):
     return real_lines(name)[index]
+
+
+FACT_KEYS = {"passed", "complete", "reason", "hop", "count", "entries", "pods", "response_flags",
+             "lines_total", "lines_unparsed", "lines_unparsed_with_host", "unparsed_sample", "uncertain",
+             "uncertain_sample", "other_hops", "other_clients", "other_hosts", "msg"}
+
+
+def pod_facts(lines, matches):
+    return {"lines": lines, "matches": matches, "read": True, "error": None, "complete": True}
 
 
 def assess_file(name, host, **kwargs):
@@ -164,8 +173,10 @@ def test_synthetic_envoy_internal_address():
     assert entry["upstream_host"] == "envoy://connect_originate/151.101.195.5:443"
     assert entry["upstream_cluster"] is None
     assert al.entry_port(entry) == 443
-    facts = assess_text(line, "edition.cnn.com")
+    assert entry["hop"] == "unknown"  # no cluster: the line cannot tell its hop
+    facts = assess_text(line, "edition.cnn.com", hop="any")
     assert facts["count"] == 1 and facts["passed"]
+    assert not assess_text(line, "edition.cnn.com")["passed"]
 
 
 # --------------------------------------------------------------------------- every format Istio has used
@@ -331,7 +342,12 @@ def test_synthetic_json_log_through_assess_in_every_format_mode():
     only_json = assess_text(text, "edition.cnn.com", fmt="json")
     assert (only_json["count"], only_json["lines_unparsed"]) == (1, 2)
     assert only_json["entries"][0]["requested_server_name"] == "edition.cnn.com"
-    only_text = assess_text(text, "edition.cnn.com", fmt="text")
+    # JSON entries read with format=text: refused in one sentence, not silently skipped
+    with pytest.raises(al.AccessLogError, match="format is text, but the input holds JSON access-log entries"):
+        assess_text(text, "edition.cnn.com", fmt="text")
+    other = "\n".join([render_json(TLS_VALUES).replace("edition.cnn.com", "other.example"), real_line(GW, 1),
+                       "not json {"])
+    only_text = assess_text(other, "edition.cnn.com", fmt="text")
     assert (only_text["count"], only_text["lines_unparsed"]) == (1, 2)
 
 
@@ -339,35 +355,48 @@ def test_synthetic_json_log_through_assess_in_every_format_mode():
 
 # (file, host, port, options, count, passed, msg fragment)
 DECISION_CASES = [
-    (GW, "edition.cnn.com", 443, {}, 1, True, "1 entry for edition.cnn.com:443 in"),
+    (GW, "edition.cnn.com", 443, {}, 1, True, "1 entry for edition.cnn.com:443 at the gateway hop in"),
     (GW, "edition.cnn.com", 80, {}, 1, True, "(expected at least 1; flags: - \u00d71)"),
     # other hosts are listed by name; only the wanted host gets its other ports spelled out
     (GW, "httpbin.org", 443, {}, 0, False, "(expected at least 1); seen: edition.cnn.com \u00d72"),
     (GW, "httpbin.org", 443, {"expect": "absent"}, 0, True, "as expected (absent)"),
     (GW, "edition.cnn.com", 443, {"expect": "absent"}, 1, False, "(expected none; flags: - \u00d71)"),
     (GW, "edition.cnn.com", 443, {"min_count": 2}, 1, False, "(expected at least 2)"),
-    (SIDECAR_2019, "httpbin.org", 80, {}, 1, True, ""),
-    (SIDECAR_2019, "www.google.com", 443, {}, 1, True, ""),
+    # a sidecar's own lines: the hop decides (old false pass: they counted as the gateway's)
+    (SIDECAR_2019, "httpbin.org", 80, {"hop": "any"}, 1, True, ""),
+    (SIDECAR_2019, "httpbin.org", 80, {}, 0, False, ""),  # no upstream local address: hop unknown
+    (SIDECAR_2019, "www.google.com", 443, {"hop": "any"}, 1, True, ""),
+    (SIDECAR_2019, "www.google.com", 443, {}, 0, False, "www.google.com:443 from other hops: sidecar_direct"),
+    (SIDECAR_2019, "www.google.com", 443, {"expect": "absent"}, 0, True, "as expected (absent)"),
     (TLS_ORIG, "edition.cnn.com", 443, {}, 2, True, "2 entries"),
     (TLS_ORIG, "edition.cnn.com", 443, {"since_time": "2024-01-01T00:00:00Z"}, 1, True,
      "since 2024-01-01T00:00:00Z"),
     # the same instant in another zone, exactly the START_TIME of the 2024-03-14 line
     (TLS_ORIG, "edition.cnn.com", 443, {"since_time": "2024-03-14T19:37:01.451+01:00"}, 1, True, ""),
     (TLS_ORIG, "edition.cnn.com", 443, {"since_time": "2024-03-14T18:37:01.452Z"}, 0, False, ""),
-    (SNI_BLOG, "en.wikipedia.org", 443, {}, 1, True, ""),
-    (SNI_BLOG, "egressgateway.istio-egress.svc.cluster.local", 443, {}, 2, True, ""),
-    (SNI_BLOG, "cloud.ibm.com", 443, {}, 1, True, ""),  # PassthroughCluster: port of the upstream host
-    (T418, "httpbin.foo.svc.cluster.local", 8000, {}, 1, True, ""),  # not the inbound line
-    (UFURX, "api.github.com", 443, {}, 4, False, "but 4 with response flags outside [-]: UF,URX \u00d74"),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["-", "UF", "URX"]}, 4, True, ""),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["UF,URX"]}, 4, True, ""),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["*"]}, 4, True, ""),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["-", "UF"]}, 4, False, "UF,URX \u00d74"),
-    (NR, "34.213.68.78", 8080, {"allowed_response_flags": ["NR"]}, 2, True, ""),  # port of the local address
-    (NR, "34.213.68.78", 443, {}, 0, False, "seen: 34.213.68.78:8080 \u00d72"),
-    (NO_TS, "health.abc.com", 80, {}, 1, False, "UC \u00d71"),
-    (NO_TS, "health.abc.com", 80, {"since_time": "2000-01-01T00:00:00Z"}, 0, False, ""),  # no time: no count
-    (NO_TS, "health-api.production.svc.cluster.local", 80, {"allowed_response_flags": ["UC"]}, 1, True, ""),
+    # hop 1 (client sidecar -> gateway) is not the gateway's line
+    (SNI_BLOG, "en.wikipedia.org", 443, {}, 0, False, "en.wikipedia.org:443 from other hops: client"),
+    (SNI_BLOG, "en.wikipedia.org", 443, {"hop": "client"}, 1, True, "at the client hop"),
+    # hop 1 names the gateway Service in its cluster only: not an entry for that host
+    (SNI_BLOG, "egressgateway.istio-egress.svc.cluster.local", 443, {"hop": "any"}, 0, False, ""),
+    (SNI_BLOG, "cloud.ibm.com", 443, {"hop": "any"}, 1, True, ""),  # PassthroughCluster: original dst port
+    (SNI_BLOG, "cloud.ibm.com", 443, {}, 0, False, "from other hops: passthrough"),
+    (T418, "httpbin.foo.svc.cluster.local", 8000, {"hop": "any"}, 1, True, ""),  # not the inbound line
+    (UFURX, "api.github.com", 443, {"hop": "any"}, 4, False, "but 4 with response flags outside [-]: UF,URX \u00d74"),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["-", "UF", "URX"]}, 4, True, ""),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["UF,URX"]}, 4, True, ""),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["*"]}, 4, True, ""),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["-", "UF"]}, 4, False, "UF,URX \u00d74"),
+    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["*"]}, 0, False, "from other hops: inbound"),
+    (NR, "34.213.68.78", 8080, {"hop": "any", "allowed_response_flags": ["NR"]}, 2, True, ""),  # local port
+    (NR, "34.213.68.78", 443, {"hop": "any"}, 0, False, "seen: 34.213.68.78:8080 \u00d72"),
+    # NR: no cluster, so no hop: never the gateway's, and absence of it is not proved
+    (NR, "34.213.68.78", 8080, {"allowed_response_flags": ["NR"]}, 0, False, ""),
+    (NR, "34.213.68.78", 8080, {"expect": "absent"}, 0, False, "2 lines its hop cannot be told"),
+    # authority health.abc.com, cluster health-api...: the names disagree, so neither host counts
+    (NO_TS, "health.abc.com", 80, {"hop": "any"}, 0, False, ""),
+    (NO_TS, "health.abc.com", 80, {"expect": "absent"}, 0, False, "another host"),
+    (NO_TS, "health-api.production.svc.cluster.local", 80, {"allowed_response_flags": ["UC"]}, 0, False, ""),
 ]
 
 
@@ -378,10 +407,11 @@ def test_decision_on_real_log(name, host, port, options, count, passed, fragment
     assert facts["count"] == count
     assert facts["passed"] is passed
     assert fragment in facts["msg"]
-    assert set(facts) == {"passed", "count", "entries", "pods", "response_flags", "lines_total",
-                          "lines_unparsed", "unparsed_sample", "other_hosts", "msg"}
+    assert set(facts) == FACT_KEYS
     assert sum(facts["response_flags"].values()) == count
-    assert facts["pods"] == {name: {"lines": len([x for x in real_lines(name) if x.strip()]), "matches": count}}
+    assert facts["pods"] == {name: {"lines": len([x for x in real_lines(name) if x.strip()]), "matches": count,
+                                    "read": True, "error": None, "complete": True}}
+    assert facts["complete"] is True
     for entry in facts["entries"]:
         assert entry["pod"] == name
         assert host in (entry["requested_server_name"], al.authority_host(entry["authority"] or ""),
@@ -392,11 +422,14 @@ def test_gateway_tls_passthrough_entry_is_returned_whole():
     facts = assess_file(GW, "edition.cnn.com")
     assert facts["entries"] == [dict(al.parse_line(real_line(GW, 1)), pod=GW)]
     assert facts["response_flags"] == {"-": 1}
-    assert facts["other_hosts"] == [{"host": "edition.cnn.com:80", "count": 1}]
+    assert facts["entries"][0]["hop"] == "gateway"
+    assert facts["other_hosts"] == []  # only a failed check needs the diagnosis (speed)
+    failed = assess_file(GW, "edition.cnn.com", min_count=2)
+    assert failed["other_hosts"] == [{"host": "edition.cnn.com:80", "count": 1}]
 
 
 def test_interleaved_istio_agent_line_is_counted_not_an_error():
-    facts = assess_file(NR, "34.213.68.78", port=8080, allowed_response_flags=["NR"])
+    facts = assess_file(NR, "34.213.68.78", port=8080, allowed_response_flags=["NR"], hop="any")
     assert (facts["lines_total"], facts["lines_unparsed"]) == (4, 1)
     assert facts["unparsed_sample"] == [real_line(NR, 3)]
     assert [e["path"] for e in facts["entries"]] == ["/.env", "/"]
@@ -406,24 +439,23 @@ def test_two_pods_and_the_msg_of_a_failed_check():
     sources = [("istio-egressgateway-a", al.file_blocks(os.path.join(LOGS, GW))),
                ("istio-egressgateway-b", al.file_blocks(os.path.join(LOGS, SNI_BLOG)))]
     facts = al.assess(sources, "httpbin.org", since_time="2023-01-01T00:00:00Z")
-    assert facts["msg"] == ("0 entries for httpbin.org:443 in 2 pods since 2023-01-01T00:00:00Z (expected at "
+    assert facts["msg"] == ("0 entries for httpbin.org:443 at the gateway hop in 2 pods since 2023-01-01T00:00:00Z (expected at "
                             "least 1); seen: edition.cnn.com \u00d72, cloud.ibm.com \u00d71, "
                             "de.wikipedia.org \u00d71, en.wikipedia.org \u00d71")
-    assert facts["pods"] == {"istio-egressgateway-a": {"lines": 2, "matches": 0},
-                             "istio-egressgateway-b": {"lines": 3, "matches": 0}}
+    assert facts["pods"] == {"istio-egressgateway-a": pod_facts(2, 0), "istio-egressgateway-b": pod_facts(3, 0)}
     ok = al.assess([("a", al.file_blocks(os.path.join(LOGS, GW))), ("b", al.file_blocks(os.path.join(LOGS, TLS_ORIG)))],
                    "edition.cnn.com")
-    assert ok["pods"] == {"a": {"lines": 2, "matches": 1}, "b": {"lines": 3, "matches": 2}}
-    assert ok["msg"].startswith("3 entries for edition.cnn.com:443 in 2 pods")
+    assert ok["pods"] == {"a": pod_facts(2, 1), "b": pod_facts(3, 2)}
+    assert ok["msg"].startswith("3 entries for edition.cnn.com:443 at the gateway hop in 2 pods")
 
 
 def test_max_entries_keeps_disallowed_flags_first():
     lines = real_lines(SNI_BLOG) + real_lines(UFURX)  # 1 clean + 4 UF,URX... for different hosts
     text = "\n".join(lines + [real_line(GW, 1)])
-    facts = assess_text(text, "api.github.com", max_entries=2)
+    facts = assess_text(text, "api.github.com", max_entries=2, hop="any")
     assert facts["count"] == 4 and len(facts["entries"]) == 2
     assert [e["start_time"] for e in facts["entries"]] == ["2025-05-19T13:09:04.747Z", "2025-05-19T13:09:46.752Z"]
-    assert assess_text(text, "api.github.com", max_entries=0)["entries"] == []
+    assert assess_text(text, "api.github.com", max_entries=0, hop="any")["entries"] == []
 
 
 def test_all_real_logs_together_keep_their_counts():
@@ -449,8 +481,13 @@ def test_logging_off_is_said_in_msg():
 
 # --------------------------------------------------------------------------- the fast path keeps semantics
 
-def reference(lines, host, port, since=None):
-    """A slow, obvious implementation of the matching rules: parse every line."""
+def reference(lines, host, port, since=None, hop="any"):
+    """A slow, obvious implementation of the matching rules: parse every line.
+
+    Every name the entry shows (SNI, authority host, and the cluster's host
+    except at hop 1) must be host; the port is the cluster's, or for hop 1 and
+    the pass-through clusters the original destination's.
+    """
     count, flags = 0, {}
     for line in lines:
         entry = al.parse_line(line)
@@ -458,13 +495,20 @@ def reference(lines, host, port, since=None):
             continue
         if since and (not entry["start_time"] or al.parse_rfc3339(entry["start_time"]) < al.parse_rfc3339(since)):
             continue
-        names = [entry["requested_server_name"], al.authority_host(entry["authority"]),
-                 (al.parse_cluster(entry["upstream_cluster"]) or (None, None, None, None))[3]]
-        if host not in names:
+        if hop != "any" and entry["hop"] != hop:
             continue
-        cluster = al.parse_cluster(entry["upstream_cluster"])
-        got = (cluster[1] if cluster and cluster[1] else None) or al.address_port(entry["upstream_host"]) \
-            or al.address_port(entry["downstream_local_address"])
+        cluster = al.parse_cluster(entry["upstream_cluster"]) or (None, None, None, None)
+        names = [n for n in (entry["requested_server_name"], al.authority_host(entry["authority"])) if n]
+        if cluster[0] == "outbound" and cluster[3] and entry["hop"] != "client":
+            names.append(cluster[3])
+        short = host.endswith(".svc.cluster.local")
+        if not names or not all(n == host or (short and host.startswith(n + ".")) for n in names):
+            continue
+        if entry["hop"] in ("client", "passthrough", "blackhole"):
+            got = al.address_port(entry["downstream_local_address"]) or cluster[1]
+        else:
+            got = cluster[1] or al.address_port(entry["upstream_host"]) \
+                or al.address_port(entry["downstream_local_address"])
         if got == port:
             count += 1
             flags[entry["response_flags"]] = flags.get(entry["response_flags"], 0) + 1
@@ -488,10 +532,12 @@ def test_fast_path_counts_like_a_full_parse_of_every_line():
     for host in sorted(hosts):
         for port in (80, 443, 8000, 8080):
             for since in (None, "2021-01-01T00:00:00Z"):
-                facts = assess_text(text, host, port=port, since_time=since, allowed_response_flags=["*"])
-                assert (facts["count"], facts["response_flags"]) == reference(lines, host, port, since), \
-                    (host, port, since)
-                checked += 1
+                for hop in ("any", "gateway", "client"):
+                    facts = assess_text(text, host, port=port, since_time=since, allowed_response_flags=["*"],
+                                        hop=hop)
+                    assert (facts["count"], facts["response_flags"]) == reference(lines, host, port, since, hop), \
+                        (host, port, since, hop)
+                    checked += 1
     assert checked > 100
 
 
@@ -642,7 +688,8 @@ def test_bad_input_corpus(name, corpus_paths):
 
     def run():
         return al.assess([(name, al.file_blocks(path))], case.get("host", "edition.cnn.com"),
-                         port=case.get("port", 443), kind="offline")
+                         port=case.get("port", 443), kind="offline", hop=case.get("hop", "gateway"),
+                         expect=case.get("expect", "present"))
 
     if "error" in case:
         with pytest.raises(al.AccessLogError) as info:
@@ -704,4 +751,5 @@ def test_empty_live_logs_are_a_result_when_allowed():
     facts = al.assess([("pod-a", al.text_blocks("")), ("pod-b", al.text_blocks(""))], "httpbin.org",
                       since_time="2026-01-01T00:00:00Z", allow_empty=True, expect="absent")
     assert facts["passed"] and facts["lines_total"] == 0
-    assert facts["msg"].startswith("0 entries for httpbin.org:443 in 2 pods since 2026-01-01T00:00:00Z, as expected")
+    assert facts["msg"].startswith("0 entries for httpbin.org:443 at the gateway hop in 2 pods since "
+                                   "2026-01-01T00:00:00Z, as expected")

@@ -438,6 +438,9 @@ def _skeleton(line):
             prefix = parts[0]
             if prefix and not (prefix[0] == "[" and prefix[-2:] == "] "):
                 return None
+            if not _left_ok(parts, count):
+                # a User-Agent with '" "' in it can look like a longer format
+                return _requoted(parts) or None
             return parts, tail
         return None
     if count == 3:
@@ -460,6 +463,12 @@ _LEFT_SHAPES = (
     (15, ((2, 2), (4, 4))),          # 1.1/1.2: CODE FLAGS "STATUS/REASON" NUMBERS
     (13, ((2, 6),)),                 # pre-1.1, 1.0, Envoy's default: CODE FLAGS NUMBERS
 )
+
+
+def _left_ok(parts, size):
+    """The unquoted runs left of X-FORWARDED-FOR have one of the shapes of a format with size parts."""
+    return any(shape_size == size and all(len(parts[index].split()) == tokens for index, tokens in runs)
+               for shape_size, runs in _LEFT_SHAPES)
 
 
 def _requoted(parts):
@@ -1429,11 +1438,11 @@ def assess(sources, host, port=443, expect="present", min_count=1, since_time=No
         names.append(name)
         scan.feed(name, chunks, info)
 
-    if scan.lines_total == 0 and not allow_empty:
+    complete = all(stats["complete"] for stats in scan.pods.values())
+    if scan.lines_total == 0 and not allow_empty and complete:
         where = ", ".join(names) if names else "the input"
         raise AccessLogError("the log is empty: no line to read in %s" % where)
 
-    complete = all(stats["complete"] for stats in scan.pods.values())
     uncertain = sum(scan.uncertain.values())
     reason = None
     if expect == "present":

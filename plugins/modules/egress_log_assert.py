@@ -543,7 +543,7 @@ def main():
             fmt=params["format"],
             max_entries=params["max_entries"],
             kind="pod" if live else "offline",
-            allow_empty=live and (since is not None or any(not s[2].get("read", True) for s in sources)),
+            allow_empty=live and since is not None,
             hop=params["hop"],
             client_ip=params["client_ip"],
             gateway_hosts=gateway_hosts,

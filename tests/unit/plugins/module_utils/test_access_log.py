@@ -753,3 +753,230 @@ def test_empty_live_logs_are_a_result_when_allowed():
     assert facts["passed"] and facts["lines_total"] == 0
     assert facts["msg"].startswith("0 entries for httpbin.org:443 at the gateway hop in 2 pods since "
                                    "2026-01-01T00:00:00Z, as expected")
+
+
+# --------------------------------------------------------------------------- issue 10: which hop wrote the line
+#
+# Each class below: the old false pass (the entry counted as "the gateway logged
+# it") now fails, and the legitimate case still passes. REAL lines where a real
+# capture exists; SYNTHETIC ones are a REAL line with the stated change.
+
+@pytest.mark.parametrize("name,index,hop", [
+    (GW, 0, "gateway"), (GW, 1, "gateway"),  # Gateway-API egress gateway, 2024 (listener on the pod IP)
+    (TLS_ORIG, 0, "gateway"), (TLS_ORIG, 1, "gateway"), (TLS_ORIG, 2, "gateway"),
+    (SNI_BLOG, 0, "client"), (SNI_BLOG, 1, "client"),  # hop 1 to egressgateway.istio-egress
+    (SNI_BLOG, 2, "passthrough"),
+    (SIDECAR_2019, 1, "sidecar_direct"),  # the sidecar's direct exit to www.google.com
+    (SIDECAR_2019, 0, "unknown"),  # no upstream local address: cannot be told
+    (T418, 0, "sidecar_direct"), (T418, 1, "inbound"), (UFURX, 0, "inbound"),
+    (NR, 0, "unknown"), (NR, 1, "unknown"),
+])
+def test_real_line_hop(name, index, hop):
+    assert al.parse_line(real_line(name, index))["hop"] == hop
+
+
+def test_synthetic_blackhole_line_is_its_own_hop():
+    # SYNTHETIC: the REAL PassthroughCluster line with BlackHoleCluster (REGISTRY_ONLY) and flag UH
+    line = real_line(SNI_BLOG, 2).replace("PassthroughCluster", "BlackHoleCluster").replace(' 0 - - - "-"', ' 0 UH - - "-"')
+    entry = al.parse_line(line)
+    assert entry["hop"] == "blackhole" and entry["response_flags"] == "UH"
+    assert not assess_text(line, "cloud.ibm.com", allowed_response_flags=["*"])["passed"]
+    assert assess_text(line, "cloud.ibm.com", allowed_response_flags=["*"], hop="any")["count"] == 1
+
+
+def test_sidecar_direct_exit_is_not_the_gateway():
+    # REAL: a client sidecar's own exit to www.google.com (downstream local = the original destination)
+    facts = assess_file(SIDECAR_2019, "www.google.com")
+    assert not facts["passed"] and facts["count"] == 0
+    assert facts["other_hops"] == {"sidecar_direct": 1}
+    # SYNTHETIC: the same line as a gateway logs it (arrives at the pod's own IP on 8443, leaves from it)
+    line = real_line(SIDECAR_2019, 1).replace("172.217.161.36:443 172.30.109.82:59478",
+                                              "172.30.109.82:8443 172.30.109.90:59478")
+    facts = assess_text(line, "www.google.com")
+    assert facts["passed"] and facts["entries"][0]["hop"] == "gateway"
+
+
+def test_client_hop_one_is_not_the_gateway():
+    facts = assess_file(SNI_BLOG, "en.wikipedia.org")
+    assert not facts["passed"] and facts["other_hops"] == {"client": 1}
+    facts = assess_file(SNI_BLOG, "en.wikipedia.org", hop="client")
+    assert facts["passed"] and facts["entries"][0]["hop"] == "client"
+    # the gateway Service named explicitly (gateway_service) is recognised too
+    line = real_line(SNI_BLOG, 0).replace("egressgateway.istio-egress", "my-egress.edge")
+    assert al.parse_line(line)["hop"] == "sidecar_direct"
+    assert al.parse_line(line, gateway_hosts=["my-egress.edge.svc.cluster.local"])["hop"] == "client"
+    assert assess_text(line, "en.wikipedia.org", hop="client", gateway_hosts=["my-egress.edge"])["passed"]
+
+
+def test_synthetic_sni_of_the_host_with_a_cluster_of_another_host_does_not_count():
+    # SYNTHETIC: the REAL gateway TLS line whose cluster is another host (SNI still edition.cnn.com)
+    line = real_line(GW, 1).replace("outbound|443||edition.cnn.com", "outbound|443||httpbin.org")
+    for hop in ("gateway", "any"):
+        facts = assess_text(line, "edition.cnn.com", hop=hop)
+        assert not facts["passed"] and facts["count"] == 0
+        assert not assess_text(line, "httpbin.org", hop=hop)["passed"]  # nor for the cluster's host
+    absent = assess_text(line, "edition.cnn.com", expect="absent")
+    assert not absent["passed"] and "another host" in absent["reason"]
+    assert assess_text(real_line(GW, 1), "edition.cnn.com")["passed"]  # the real line still counts
+
+
+def test_synthetic_port_from_another_cluster_does_not_count():
+    # SYNTHETIC: the REAL gateway TLS line whose cluster port is 80 (host and SNI unchanged)
+    line = real_line(GW, 1).replace("outbound|443||edition.cnn.com", "outbound|80||edition.cnn.com")
+    facts = assess_text(line, "edition.cnn.com", port=443)
+    assert not facts["passed"] and facts["count"] == 0
+    assert facts["other_hosts"] == [{"host": "edition.cnn.com:80", "count": 1}]
+    assert assess_text(line, "edition.cnn.com", port=443, expect="absent")["passed"]  # port is clear
+
+
+def test_client_ip_keeps_gateway_entries_of_that_client_only():
+    # REAL gateway line: downstream remote 172.30.239.15 (the client sidecar)
+    assert assess_file(GW, "edition.cnn.com", client_ip="172.30.239.15")["count"] == 1
+    other = assess_file(GW, "edition.cnn.com", client_ip="10.0.0.9")
+    assert other["count"] == 0 and other["other_clients"] == 1 and not other["passed"]
+    assert "from other clients than 10.0.0.9" in other["msg"]
+    with pytest.raises(al.AccessLogError, match="client_ip 'x' is not an IP address"):
+        assess_file(GW, "edition.cnn.com", client_ip="x")
+
+
+def test_absent_needs_a_hop_it_can_tell():
+    # SYNTHETIC: the REAL gateway TLS line after an upstream connect failure (no upstream local address)
+    line = real_line(GW, 1).replace("172.30.239.8:34470", "-").replace(' 0 - - - "-"', ' 0 UF - - "-"')
+    assert al.parse_line(line)["hop"] == "unknown"
+    facts = assess_text(line, "edition.cnn.com", expect="absent")
+    assert not facts["passed"] and facts["uncertain"] == 1
+    assert "its hop cannot be told" in facts["reason"] and "absence is not proved" in facts["msg"]
+
+
+def test_absent_needs_a_start_time_when_since_time_is_given():
+    # REAL line pasted without [START_TIME]; old: skipped, so absence "passed"
+    line = real_line(GW, 1).split("] ", 1)[1]
+    facts = assess_text(line, "edition.cnn.com", expect="absent", since_time="2024-01-01T00:00:00Z")
+    assert not facts["passed"] and "no start time" in facts["reason"]
+    assert assess_text(real_line(GW, 1), "edition.cnn.com", expect="absent",
+                       since_time="2025-01-01T00:00:00Z")["passed"]  # a real time before since_time
+
+
+# --------------------------------------------------------------------------- issue 10: input shapes
+
+def _absent(text, host="edition.cnn.com", **kwargs):
+    return assess_text(text, host, expect="absent", **kwargs)
+
+
+def test_kubectl_prefix_and_timestamps_are_stripped():
+    # SYNTHETIC: REAL lines as `kubectl logs --prefix --timestamps` prints them
+    lines = real_lines(GW) + [real_line(NR, 3)]
+    stamped = ["[pod/istio-egressgateway-7d4f8b9c6-x2x9k/istio-proxy] 2024-01-11T21:09:42.835123456Z " + x
+               for x in lines]
+    facts = assess_text("\n".join(stamped), "edition.cnn.com")
+    assert facts["passed"] and facts["count"] == 1 and facts["lines_unparsed"] == 1
+    assert facts["entries"][0]["start_time"] == "2024-01-11T21:09:42.835Z"  # the line's own time
+    assert not _absent("\n".join(stamped))["passed"]
+    only_ts = ["2024-01-11T21:09:42.835123456Z " + x for x in lines]
+    assert assess_text("\n".join(only_ts), "edition.cnn.com")["count"] == 1
+    # in the middle of a plain log (the block scan does not see the shape): still parsed
+    mixed = real_lines(TLS_ORIG) + stamped
+    assert assess_text("\n".join(mixed), "edition.cnn.com", max_entries=9)["count"] == 3
+
+
+def test_kubelet_timestamp_stands_in_for_a_missing_start_time():
+    # SYNTHETIC: the REAL line without [START_TIME] behind a --timestamps prefix
+    bare = real_line(GW, 1).split("] ", 1)[1]
+    line = "2024-01-11T21:09:42.835123456Z " + bare
+    assert assess_text(line, "edition.cnn.com", since_time="2024-01-11T00:00:00Z")["count"] == 1
+    assert assess_text(line, "edition.cnn.com", since_time="2024-01-12T00:00:00Z", expect="absent")["passed"]
+
+
+def test_synthetic_pretty_json_and_escapes_are_read():
+    compact = render_json(TLS_VALUES)
+    assert assess_text(compact, "edition.cnn.com")["count"] == 1
+    pretty = json.dumps(json.loads(compact), indent=2)
+    text = "\n".join([real_line(NR, 3), pretty, pretty])
+    facts = assess_text(text, "edition.cnn.com")
+    assert facts["count"] == 2 and facts["lines_unparsed"] == 1
+    assert not _absent(text)["passed"]
+    escaped = compact.replace("edition.cnn.com", "edition\\u002ecnn\\u002ecom")
+    assert "edition.cnn.com" not in escaped
+    assert assess_text(escaped, "edition.cnn.com")["count"] == 1
+    assert not _absent(escaped)["passed"]
+
+
+def test_cr_only_line_ends():
+    # REAL lines joined with CR only
+    text = "\r".join(real_lines(TLS_ORIG))
+    facts = assess_text(text, "edition.cnn.com")
+    assert facts["count"] == 2 and facts["lines_total"] == 3
+    assert not _absent(text)["passed"]
+
+
+def test_cr_only_file(tmp_path):
+    path = tmp_path / "cr.log"
+    path.write_bytes("\r".join(real_lines(TLS_ORIG)).encode("ascii") + b"\r")
+    facts = al.assess([("f", al.file_blocks(str(path)))], "edition.cnn.com")
+    assert facts["count"] == 2 and facts["lines_total"] == 3
+
+
+def test_quote_in_user_agent_does_not_shift_fields():
+    # SYNTHETIC: REAL gateway HTTP lines whose user agent holds '"' (Envoy does not escape it)
+    for name, index in ((GW, 0), (TLS_ORIG, 0), (TLS_ORIG, 1), (SIDECAR_2019, 0)):
+        real = al.parse_line(real_line(name, index))
+        agent = re.search(r'"(curl/[^"]*)"', real_line(name, index)).group(1)
+        for odd in ('say "hi"', '"', 'a" "b'):
+            line = real_line(name, index).replace('"%s"' % agent, '"%s"' % odd)
+            got = al.parse_line(line)
+            assert got == real, (name, index, odd)
+    line = real_line(TLS_ORIG, 1).replace('"curl/7.87.0-DEV"', '"x" y"')
+    assert assess_text(line, "edition.cnn.com")["count"] == 1
+
+
+def test_terminal_wrapped_line_cannot_prove_absence():
+    # SYNTHETIC: the REAL gateway TLS line wrapped at 80 columns by a terminal
+    line = real_line(GW, 1)
+    wrapped = "\n".join(line[i:i + 80] for i in range(0, len(line), 80))
+    facts = _absent(wrapped)
+    assert not facts["passed"] and facts["lines_unparsed_with_host"] >= 1
+    assert "is not an access-log entry" in facts["reason"]
+    assert not assess_text(wrapped, "edition.cnn.com")["passed"]  # nor counts as present
+
+
+def test_non_utf8_byte_costs_that_line_only(tmp_path):
+    # SYNTHETIC: REAL lines, one unrelated line with a Latin-1 byte in its user agent
+    bad = real_line(TLS_ORIG, 0).encode("ascii").replace(b"curl/7.64.0", b"caf\xe9/1.0")
+    path = tmp_path / "mixed.log"
+    path.write_bytes(b"\n".join([bad] + [x.encode("ascii") for x in real_lines(GW)]) + b"\n")
+    facts = al.assess([("f", al.file_blocks(str(path)))], "edition.cnn.com")
+    assert facts["count"] == 2 and facts["passed"]  # the TLS-origination line (with U+FFFD) and the GW line
+
+
+# --------------------------------------------------------------------------- issue 12: bounded live reads
+
+def _chunks(data, size=50):
+    for i in range(0, len(data), size):
+        yield data[i:i + size]
+
+
+def test_stream_blocks_complete_and_cut_by_max_bytes():
+    data = ("\n".join(real_lines(TLS_ORIG)) + "\n").encode("ascii")
+    info = {}
+    facts = al.assess([("p", al.stream_blocks(_chunks(data), "p", info), info)], "edition.cnn.com")
+    assert facts["complete"] and facts["pods"]["p"]["complete"] and facts["count"] == 2
+    cut = {}
+    facts = al.assess([("p", al.stream_blocks(_chunks(data), "p", cut, max_bytes=len(data) - 10), cut)],
+                      "httpbin.org", expect="absent")
+    assert not facts["complete"] and not facts["passed"]
+    assert "longer than max_bytes" in facts["pods"]["p"]["error"] and "longer than max_bytes" in facts["reason"]
+    assert facts["pods"]["p"]["lines"] == 2  # the cut last line is dropped, not misread
+
+
+def test_stream_that_breaks_off_is_a_per_pod_error():
+    def broken():
+        yield (real_line(GW, 1) + "\n").encode("ascii")
+        raise OSError("read timed out")
+    info = {"ready": False, "phase": "Failed"}
+    ok = {}
+    sources = [("a", al.stream_blocks(broken(), "a", info), info),
+               ("b", al.stream_blocks(_chunks(b"\n".join(x.encode() for x in real_lines(TLS_ORIG))), "b", ok), ok)]
+    facts = al.assess(sources, "edition.cnn.com", expect="absent")
+    assert facts["pods"]["a"] == {"lines": 1, "matches": 1, "read": True, "error": "read timed out",
+                                  "complete": False, "ready": False, "phase": "Failed"}
+    assert facts["pods"]["b"]["complete"] and not facts["complete"]

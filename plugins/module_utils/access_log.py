@@ -466,9 +466,13 @@ _LEFT_SHAPES = (
 
 
 def _left_ok(parts, size):
-    """The unquoted runs left of X-FORWARDED-FOR have one of the shapes of a format with size parts."""
-    return any(shape_size == size and all(len(parts[index].split()) == tokens for index, tokens in runs)
-               for shape_size, runs in _LEFT_SHAPES)
+    """The unquoted run of numbers left of X-FORWARDED-FOR is where a format with
+    size parts has it (one split per line; see _LEFT_SHAPES)."""
+    if size == 15:
+        return len(parts[4].split()) == 4
+    if size == 17:
+        return parts[4] == " " and len(parts[6].split()) == 4
+    return len(parts[2].split()) == 6
 
 
 def _requoted(parts):
@@ -746,6 +750,8 @@ def address_ip(address):
     """IP of ``ip:port``, ``[v6]:port`` or ``envoy://name/ip:port``; None when unknown."""
     if not address or address == "-":
         return None
+    if address.count(":") == 1 and address[0] != "e":  # the common IPv4 case first
+        return address.split(":", 1)[0] or None
     if address.startswith("envoy://"):
         address = address[len("envoy://"):].rsplit("/", 1)[-1]
     if address.startswith("["):
@@ -772,8 +778,11 @@ def is_gateway_service(host, gateway_hosts=()):
     return "egressgateway" in first or "egress-gateway" in first
 
 
-def classify_hop(cluster, upstream_host, upstream_local, downstream_local, gateway_hosts=()):
-    """The hop that wrote an entry, one of HOPS (see the comment above)."""
+def classify_hop(cluster, upstream_host, upstream_local, downstream_local, gateway_hosts=(), parsed=False):
+    """The hop that wrote an entry, one of HOPS (see the comment above).
+
+    parsed: parse_cluster(cluster) when the caller has it already.
+    """
     if not cluster:
         return "unknown"
     if cluster == "PassthroughCluster":
@@ -782,7 +791,8 @@ def classify_hop(cluster, upstream_host, upstream_local, downstream_local, gatew
         return "blackhole"
     if cluster.startswith("InboundPassthroughCluster"):
         return "inbound"
-    parsed = parse_cluster(cluster)
+    if parsed is False:
+        parsed = parse_cluster(cluster)
     if parsed is None:
         return "unknown"
     if parsed[0] == "inbound":
@@ -816,7 +826,7 @@ def _name_is(name, host):
         and host.startswith(name + ".")
 
 
-def judge(host, port, hop, authority, sni, cluster, upstream_host, downstream_local):
+def judge(host, port, hop, authority, sni, cluster, upstream_host, downstream_local, parsed=False):
     """How one entry relates to host:port, from its own fields only.
 
     Returns (verdict, port seen): 'match' (every name the entry shows is host
@@ -827,9 +837,10 @@ def judge(host, port, hop, authority, sni, cluster, upstream_host, downstream_lo
     Names: SNI, authority host and, except for hop 1 (whose cluster is the
     gateway Service), the cluster's host. Port: the cluster's, except hop 1
     and the pass-through clusters, which log the original destination port in
-    the downstream local address.
+    the downstream local address. parsed: parse_cluster(cluster) when known.
     """
-    parsed = parse_cluster(cluster)
+    if parsed is False:
+        parsed = parse_cluster(cluster)
     named = other = False
     for name in (sni, authority_host(authority)):
         if name:
@@ -1115,8 +1126,8 @@ class _Scan(object):
             return None
         return _text_key(*skel), lambda: _text_entry(*skel)
 
-    def hop_of(self, key):
-        return classify_hop(key[4], key[3], key[7], key[5], self.gateway_hosts)
+    def hop_of(self, key, parsed=False):
+        return classify_hop(key[4], key[3], key[7], key[5], self.gateway_hosts, parsed)
 
     # ---- the scan
     def feed(self, pod, blocks, info=None):
@@ -1269,8 +1280,9 @@ class _Scan(object):
         when = self.in_window(key[0])
         if when is False:
             return
-        hop = self.hop_of(key)
-        verdict, _seen = judge(self.host, self.port, hop, key[2], key[6], key[4], key[3], key[5])
+        cluster = parse_cluster(key[4])
+        hop = self.hop_of(key, cluster)
+        verdict, _seen = judge(self.host, self.port, hop, key[2], key[6], key[4], key[3], key[5], cluster)
         if verdict is None or verdict == "other_port":
             return
         counted = self.counted is None or hop in self.counted

@@ -21,6 +21,12 @@ DOWNSTREAM_REMOTE SNI [ROUTE_NAME]``. That is cheaper and more tolerant (no
 timestamp prefix, trailing spaces, ``-`` fields, ``envoy://`` addresses) than
 one regular expression per version.
 
+Hops (docs/egress_log_assert.md): every entry is classified by the proxy
+that wrote it, from the line alone (classify_hop), and an entry matches only
+when all its names and its port agree with host:port (judge). expect=absent
+passes only over input read completely with no doubtful line (a line with the
+host that does not parse, names that disagree, no start time, no hop).
+
 Speed (one million lines within a few times ``grep -c``): a line can only
 match when the wanted host occurs in it verbatim, so only those lines are
 parsed in full. For all others the scan works on blocks of lines (file reads

@@ -22,18 +22,50 @@ description:
   - Reads the logs of B(every) pod that matches O(selector) (an egress gateway usually has
     several replicas and a request lands on one of them), or of one O(pod). Or reads offline input,
     exactly one of O(src), O(content) or O(lines).
-  - 'An entry matches when its requested server name, its authority (without port) or the host of
-    its upstream cluster C(outbound|PORT|SUBSET|HOST) equals O(host), and its port equals O(port).
-    The port of an entry is the one in its upstream cluster name, else the one of its upstream host,
-    else the one of its downstream local address; an entry whose port is unknown never matches.'
+  - 'Which proxy wrote a line is told from the line itself and returned as RV(entries[].hop):
+    C(gateway) (hop 2 at a gateway: the connection arrived at the proxy''s own IP, on its listener
+    port such as 8443, 15443 or 443, and left from that same IP: downstream local IP = upstream local
+    IP, and the local address is not the upstream host), C(client) (hop 1: a sidecar sending to the
+    egress gateway Service, cluster C(outbound|443|SUBSET|istio-egressgateway...), its downstream local
+    address the original destination), C(sidecar_direct) (a sidecar sending to the destination itself:
+    its downstream local address is the original destination, not its own IP), C(passthrough)
+    (C(PassthroughCluster)), C(blackhole) (C(BlackHoleCluster)), C(inbound) (C(inbound|...),
+    C(InboundPassthroughCluster)) and C(unknown) when a field the rule needs is missing (for example
+    no upstream local address after a connect failure, or no cluster). An ambiguous line is never
+    C(gateway). The line cannot tell an egress from an ingress gateway: O(selector) chooses the pods.'
+  - 'O(hop) says which entries count (default V(gateway)). An entry matches when every name it
+    shows agrees with O(host) (its SNI, its authority without port and, except at hop 1, the host of
+    its cluster C(outbound|PORT|SUBSET|HOST)) and its port is O(port). The port is the cluster''s;
+    at hop 1 and for the pass-through clusters it is the original destination''s (downstream local
+    address). A line whose SNI is O(host) but whose cluster is another host, or whose cluster is on
+    another port, does not match.'
+  - 'O(expect=absent) passes only when no entry matches B(and) every log was read completely B(and)
+    nothing read leaves a doubt. It does not pass (RV(reason) says why) when a line holds O(host) but
+    cannot be parsed (a line cut or wrapped by a terminal), an entry names O(host) but another of its
+    names disagrees, an entry for O(host) cannot be placed in time (no start time with O(since_time)),
+    an entry''s hop cannot be told, a replica could not be read (not Ready, evicted) or its read was
+    cut by O(max_bytes) or broke off. What absence proves: over the window read, the pods read did not
+    log a connection to O(host):O(port) at the chosen hop. It cannot prove that traffic did not leave
+    another way (another gateway, a pod without a proxy, a host reached by IP), nor anything about
+    lines older than the log retention of the pods or written after the read.'
   - Parses every default TEXT format Istio has used (pre-1.1 through 1.30, and Envoy's built-in
     default) and the JSON encoding, lines without the timestamp prefix, trailing spaces, C(envoy://)
     addresses and C(-) fields. Lines that are not access-log entries (istio-agent and Envoy messages)
     are counted in RV(lines_unparsed), they are not errors.
+  - 'Also reads: C(kubectl logs --prefix) and C(--timestamps) output (the prefixes are stripped; the
+    kubelet''s time stands in for a missing start time), pretty-printed JSON objects, C(\u) escapes in
+    JSON strings, CR LF and CR-only line ends, a C(") inside a User-Agent (Envoy does not escape it).
+    A byte that is not UTF-8 is replaced (U+FFFD) in its own line. JSON entries read with
+    O(format=text) are refused with one sentence.'
+
   - Host names in the log are compared as logged. Istio host names are lower case; O(host) is
     lower-cased for you.
-  - Never changes anything. When the expectation fails the task fails, with one sentence in RV(msg)
-    and all the facts below still returned.
+  - Never changes anything. When the expectation fails the task fails (unless
+    O(fail_on_mismatch=false)), with one sentence in RV(msg) and all the facts below still returned.
+  - Live reads are streamed (memory stays at one read block per pod), bounded by O(max_bytes) and
+    O(timeout). A replica that is not Ready (Pending, or evicted, whose log read the API answers with
+    400) is reported in RV(pods) with its error; a B(Ready) replica whose log cannot be read fails the
+    task.
 author:
   - homelab platform engineers (!UNKNOWN)
 options:
@@ -87,6 +119,47 @@ options:
     type: str
     choices: [auto, text, json]
     default: auto
+  hop:
+    description:
+      - Which entries count. V(gateway) (hop 2 at a gateway; what the gateway pods log), V(client)
+        (hop 1 at a client sidecar, to the egress gateway Service), V(any) (every entry, whatever its
+        hop, V(unknown) included).
+      - Entries for O(host):O(port) from other hops are counted in RV(other_hops), not in RV(count).
+    type: str
+    choices: [gateway, client, any]
+    default: gateway
+  client_ip:
+    description:
+      - Only V(gateway) entries whose downstream remote address has this IP count (the client pod's IP;
+        at the gateway the downstream remote address is the client sidecar). Entries of other clients
+        are counted in RV(other_clients); a gateway entry without a downstream remote address leaves
+        O(expect=absent) unproved.
+      - Entries of other hops are not filtered by it.
+    type: str
+  gateway_service:
+    description:
+      - The egress gateway Service's name (FQDN, C(NAME.NAMESPACE) or C(NAME)), so that hop 1 entries to
+        a gateway with another name than Istio's C(istio-egressgateway)/C(egressgateway) are told apart.
+    type: str
+  fail_on_mismatch:
+    description:
+      - When V(false), a failed expectation returns the facts and RV(passed=false) without failing the
+        task (read and input errors still fail it), so a role needs no C(failed_when).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds for each API request of a live read to connect and for each read to return data, so a
+        silent API server cannot hang the module. The client may retry a timed-out read a few times.
+    type: int
+    default: 30
+  max_bytes:
+    description:
+      - The most bytes read from one pod's log (the kubelet is asked for no more). When the log of the
+        window is longer, that pod's RV(pods) entry has C(complete=false) and O(expect=absent) cannot
+        pass.
+    type: int
+    default: 268435456
   max_entries:
     description:
       - How many matching entries to return in RV(entries) at most. Entries with disallowed flags are
@@ -183,17 +256,34 @@ EXAMPLES = r"""
       - gateway_log.response_flags.keys() | list == ['-']
     fail_msg: "{{ gateway_log.msg }}"
 
-- name: A blocked host never reached the gateway (expect absent; keep going to show the evidence)
+- name: A blocked host never reached the gateway (the facts, without failing the task)
   homelab.istio_egress.egress_log_assert:
     host: example.com
     expect: absent
     since_time: "{{ egress_check_start }}"
+    fail_on_mismatch: false
   register: blocked
-  ignore_errors: true
 
-- name: Show what the gateway saw instead
-  ansible.builtin.debug:
-    msg: "{{ blocked.msg }} / other hosts: {{ blocked.other_hosts }}"
+- name: Absence is proved only over logs read completely, with no doubtful line
+  ansible.builtin.assert:
+    that:
+      - blocked.passed
+      - blocked.complete
+    fail_msg: "{{ blocked.msg }} / reason: {{ blocked.reason }} / other hosts: {{ blocked.other_hosts }}"
+
+- name: Hop 1 in the client's own sidecar log, from that client only at the gateway
+  homelab.istio_egress.egress_log_assert:
+    namespace: demo
+    pod: curl
+    host: httpbin.org
+    hop: client
+    gateway_service: istio-egressgateway.istio-system.svc.cluster.local
+
+- name: The gateway logged the call of this client pod (downstream remote address)
+  homelab.istio_egress.egress_log_assert:
+    host: httpbin.org
+    client_ip: "{{ client_pod_ip }}"
+    since_time: "{{ egress_check_start }}"
 
 - name: Check a saved log file (offline), allowing one kind of upstream failure
   homelab.istio_egress.egress_log_assert:
@@ -219,12 +309,29 @@ EXAMPLES = r"""
 
 RETURN = r"""
 passed:
-  description: Whether the expectation holds. The task fails when it does not.
+  description:
+    - Whether the expectation holds. The task fails when it does not, unless O(fail_on_mismatch=false).
+    - With O(expect=absent) it is true only over input read completely with no doubt left (see RV(reason)).
   returned: always
   type: bool
   sample: true
+complete:
+  description: Whether every input was read completely (every pod's log of the window, within O(max_bytes)).
+  returned: always
+  type: bool
+  sample: true
+reason:
+  description: With O(expect=absent) and no matching entry, why absence is not proved; null otherwise.
+  returned: always
+  type: str
+  sample: "1 line holds example.com but is not an access-log entry"
+hop:
+  description: The O(hop) that counted.
+  returned: always
+  type: str
+  sample: gateway
 count:
-  description: Number of entries that match O(host) and O(port) (since O(since_time)), whatever their flags.
+  description: Number of entries at O(hop) that match O(host) and O(port) (since O(since_time)), whatever their flags.
   returned: always
   type: int
   sample: 2
@@ -292,6 +399,10 @@ entries:
       description: The TLS SNI the client sent.
       type: str
       sample: edition.cnn.com
+    upstream_local_address:
+      description: The local address of the upstream connection (the proxy's own IP and a port).
+      type: str
+      sample: "172.30.239.8:34470"
     downstream_local_address:
       description: The local address the connection arrived at.
       type: str
@@ -304,13 +415,25 @@ entries:
       description: The route name (formats of Istio 1.3 and later), null for none.
       type: str
       sample: default.forward-cnn-from-egress-gateway.0
+    hop:
+      description: Which proxy wrote the line, told from the line (see the description).
+      type: str
+      choices: [gateway, client, sidecar_direct, passthrough, blackhole, inbound, unknown]
+      sample: gateway
 pods:
-  description: Per pod (or offline input), the lines read and the matching entries.
+  description:
+    - Per pod (or offline input) C(lines) read, C(matches), C(read) (whether the log could be read at
+      all), C(error) (one sentence or null; the API's answer, a read that broke off or timed out, a
+      window cut by O(max_bytes)), C(complete) (the whole window was read).
+    - Live pods also have C(ready) (the Ready condition) and C(phase).
   returned: always
   type: dict
   sample:
-    istio-egressgateway-7d4f8b9c6-x2x9k: {lines: 1520, matches: 2}
-    istio-egressgateway-7d4f8b9c6-q8wzn: {lines: 1488, matches: 0}
+    istio-egressgateway-7d4f8b9c6-x2x9k: {lines: 1520, matches: 2, read: true, error: null, complete: true,
+                                          ready: true, phase: Running}
+    istio-egressgateway-7d4f8b9c6-q8wzn: {lines: 0, matches: 0, read: false, complete: false, ready: false,
+                                          phase: Failed, error: "reading the log of container istio-proxy in pod
+                                          istio-system/istio-egressgateway-7d4f8b9c6-q8wzn failed (HTTP 400): ..."}
 response_flags:
   description: Histogram of the response flags of the matching entries.
   returned: always
@@ -328,6 +451,32 @@ lines_unparsed:
   returned: always
   type: int
   sample: 41
+lines_unparsed_with_host:
+  description: Lines that hold O(host) but are not access-log entries (each leaves O(expect=absent) unproved).
+  returned: always
+  type: int
+  sample: 0
+uncertain:
+  description: Lines that name O(host) but do not settle it (see RV(reason)); with O(expect=absent) any makes it fail.
+  returned: always
+  type: int
+  sample: 0
+uncertain_sample:
+  description: The first few of them (at most 5), each with its C(reason) and C(line) (cut at 200 characters).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"reason": "its hop cannot be told from the line", "line": "[2024-01-11T21:09:42.835Z] ..."}]
+other_hops:
+  description: Entries that match O(host):O(port) but were written at another hop than O(hop), by hop.
+  returned: always
+  type: dict
+  sample: {"sidecar_direct": 3}
+other_clients:
+  description: Gateway entries for O(host):O(port) from another client than O(client_ip).
+  returned: always
+  type: int
+  sample: 0
 unparsed_sample:
   description: The first few unparsed lines (at most 5, each cut at 200 characters).
   returned: always
@@ -338,7 +487,9 @@ unparsed_sample:
 other_hosts:
   description:
     - The hosts the most recent entries (last 5000 lines of each input, since O(since_time)) show
-      instead, most frequent first, at most 10, for diagnosis.
+      instead, most frequent first, at most 10, for diagnosis. Empty when the check passed with
+      O(expect=present) (the diagnosis is skipped to keep the scan near C(grep) speed).
+    - O(host) at another hop is listed as C(HOST (HOP)).
     - An entry is listed under its authority, else its SNI, else its cluster's host, else its cluster
       name (C(PassthroughCluster)). O(host) on another port is listed as C(HOST:PORT).
   returned: always

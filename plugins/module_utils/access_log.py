@@ -995,10 +995,12 @@ class _Shapes(object):
         self.stamp = None
 
     def wants(self, head):
+        """head: the start of a block; its first line decides (kubectl and jq output are uniform)."""
         if self.active or self.pending is not None:
             return True
-        if head.startswith("[pod/") or head.strip() == "{" or (
-                head[:1].isdigit() and _KUBELET_STAMP.match(head)):
+        first = head.split("\n", 1)[0]
+        if first.startswith("[pod/") or first.strip() == "{" or (
+                first[:1].isdigit() and _KUBELET_STAMP.match(first)):
             self.active = True
         return self.active
 
@@ -1046,8 +1048,10 @@ class _Scan(object):
     """Accumulates the facts over every source; memory stays bounded."""
 
     def __init__(self, host, port, since, allowed, fmt, max_entries, hop="gateway", client_ip=None,
-                 gateway_hosts=()):
+                 gateway_hosts=(), strict=False):
         self.host = host
+        # expect=absent: also look for the host cut by a line break (a terminal's wrap)
+        self.strict = strict
         self.port = port
         self.since_key = _envoy_time_key(since) if since else None
         self.since = since
@@ -1149,6 +1153,7 @@ class _Scan(object):
         lines = 0
         kinds = {}
         shapes = _Shapes()
+        carry = ""
         for block in _shaped(blocks, shapes):
             if block.__class__ is tuple:
                 buf, start, end = block
@@ -1194,6 +1199,8 @@ class _Scan(object):
             if odd or first_odd:
                 count -= self._odd_lines(buf, start, end, odd, finditer, first_odd)
             lines += count
+            if self.strict:
+                carry = self._split_host(buf, start, end, newline, needle, carry)
             pos = buf.find(needle, start, end)
             while pos >= 0:
                 begin = buf.rfind(newline, start, pos) + 1 or start
@@ -1252,6 +1259,22 @@ class _Scan(object):
             else:
                 self.unparsed(line)
         return blank
+
+    def _split_host(self, buf, start, end, newline, needle, carry):
+        """Count the host cut by line breaks (in this block, or across the previous
+        one) as doubtful: a wrapped line hides it from the line-by-line search.
+        Returns the carry for the next block."""
+        joined = buf[start:end].replace(newline, newline[:0])
+        split = joined.count(needle) - buf.count(needle, start, end)
+        keep = len(needle) - 1
+        head = _text(joined[:keep])
+        if carry and (carry + head).count(self.host):
+            split += 1
+        for _num in range(split):
+            self.doubt(_text(needle), "%s is cut by a line break (a line wrapped or split)" % self.host)
+        if split:
+            self.host_unparsed += split
+        return _text(joined[-keep:]) if keep else ""
 
     def _host_line(self, line):
         """A line that holds the host but is no entry: absence cannot be proved."""
@@ -1448,7 +1471,7 @@ def assess(sources, host, port=443, expect="present", min_count=1, since_time=No
                              "'*' any)")
 
     scan = _Scan(host, port, since, allowed, fmt, max_entries, hop=hop, client_ip=client_ip,
-                 gateway_hosts=gateway_hosts)
+                 gateway_hosts=gateway_hosts, strict=expect == "absent")
     names = []
     for source in sources:
         name, chunks = source[0], source[1]

@@ -895,6 +895,11 @@ def test_synthetic_pretty_json_and_escapes_are_read():
     facts = assess_text(text, "edition.cnn.com")
     assert facts["count"] == 2 and facts["lines_unparsed"] == 1
     assert not _absent(text)["passed"]
+    # a log that starts with an object (jq output), and the same behind kubectl's prefixes
+    assert assess_text(pretty + "\n" + pretty, "edition.cnn.com")["count"] == 2
+    prefixed = "\n".join("[pod/gw-0/istio-proxy] 2024-01-11T21:09:43.000000001Z " + x for x in pretty.split("\n"))
+    facts = assess_text(prefixed, "edition.cnn.com")
+    assert facts["count"] == 1 and facts["lines_unparsed"] == 0 and facts["lines_total"] == 1
     escaped = compact.replace("edition.cnn.com", "edition\\u002ecnn\\u002ecom")
     assert "edition.cnn.com" not in escaped
     assert assess_text(escaped, "edition.cnn.com")["count"] == 1
@@ -937,6 +942,13 @@ def test_terminal_wrapped_line_cannot_prove_absence():
     assert not facts["passed"] and facts["lines_unparsed_with_host"] >= 1
     assert "is not an access-log entry" in facts["reason"]
     assert not assess_text(wrapped, "edition.cnn.com")["passed"]  # nor counts as present
+    # SYNTHETIC: wrapped inside the host name itself, and at a read-block boundary of a file
+    cut = line.index("edition.cnn.com -") + 4
+    split = line[:cut] + "\n" + line[cut:]
+    facts = _absent(split)
+    assert not facts["passed"] and "is cut by a line break" in facts["reason"]
+    assert _absent(real_line(TLS_ORIG, 0))["passed"] is False  # (a real match: not absent)
+    assert _absent("\n".join([line.replace("edition.cnn.com", "other.example")] * 3))["passed"]
 
 
 def test_non_utf8_byte_costs_that_line_only(tmp_path):
@@ -980,3 +992,15 @@ def test_stream_that_breaks_off_is_a_per_pod_error():
     assert facts["pods"]["a"] == {"lines": 1, "matches": 1, "read": True, "error": "read timed out",
                                   "complete": False, "ready": False, "phase": "Failed"}
     assert facts["pods"]["b"]["complete"] and not facts["complete"]
+
+
+def test_host_cut_across_read_blocks_cannot_prove_absence(tmp_path, monkeypatch):
+    # SYNTHETIC: the REAL gateway TLS line wrapped inside the host, the break on a read boundary
+    line = real_line(GW, 1)
+    cut = line.index("edition.cnn.com -") + 4
+    data = ("\n".join([real_line(NR, 3)] * 3) + "\n" + line[:cut] + "\n" + line[cut:] + "\n").encode("ascii")
+    path = tmp_path / "wrapped.log"
+    path.write_bytes(data)
+    monkeypatch.setattr(al, "READ_BLOCK", data.index(b"\n", len(data) - len(line)) + 1)  # ends after the cut
+    facts = al.assess([("f", al.file_blocks(str(path)))], "edition.cnn.com", expect="absent")
+    assert not facts["passed"] and "cut by a line break" in facts["reason"]

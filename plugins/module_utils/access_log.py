@@ -1219,9 +1219,8 @@ class _Scan(object):
         stats["read"] = bool(info.get("read", True))
         stats["error"] = info.get("error")
         stats["complete"] = bool(info.get("complete", True)) and stats["read"]
-        for name in ("ready", "phase"):
-            if name in info:
-                stats[name] = info[name]
+        for name in ("ready", "phase"):  # of the pod object; null for offline input
+            stats[name] = info.get(name)
         if recent:
             self.tails.append([(buf, start, end) for buf, start, end, _count in recent])
 

@@ -425,7 +425,7 @@ pods:
     - Per pod (or offline input) C(lines) read, C(matches), C(read) (whether the log could be read at
       all), C(error) (one sentence or null; the API's answer, a read that broke off or timed out, a
       window cut by O(max_bytes)), C(complete) (the whole window was read).
-    - Live pods also have C(ready) (the Ready condition) and C(phase).
+    - C(ready) (the pod's Ready condition) and C(phase) of live pods; null for offline input.
   returned: always
   type: dict
   sample:

@@ -53,7 +53,8 @@ FACT_KEYS = {"passed", "complete", "reason", "hop", "count", "entries", "pods", 
 
 
 def pod_facts(lines, matches):
-    return {"lines": lines, "matches": matches, "read": True, "error": None, "complete": True}
+    return {"lines": lines, "matches": matches, "read": True, "error": None, "complete": True, "ready": None,
+            "phase": None}
 
 
 def assess_file(name, host, **kwargs):
@@ -409,8 +410,7 @@ def test_decision_on_real_log(name, host, port, options, count, passed, fragment
     assert fragment in facts["msg"]
     assert set(facts) == FACT_KEYS
     assert sum(facts["response_flags"].values()) == count
-    assert facts["pods"] == {name: {"lines": len([x for x in real_lines(name) if x.strip()]), "matches": count,
-                                    "read": True, "error": None, "complete": True}}
+    assert facts["pods"] == {name: pod_facts(len([x for x in real_lines(name) if x.strip()]), count)}
     assert facts["complete"] is True
     for entry in facts["entries"]:
         assert entry["pod"] == name

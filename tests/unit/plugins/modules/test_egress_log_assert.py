@@ -46,7 +46,8 @@ FACT_KEYS = {"passed", "complete", "reason", "hop", "count", "entries", "pods", 
 
 
 def pod_facts(lines, matches):
-    return {"lines": lines, "matches": matches, "read": True, "error": None, "complete": True}
+    return {"lines": lines, "matches": matches, "read": True, "error": None, "complete": True, "ready": None,
+            "phase": None}
 
 
 def _quote(arg):

@@ -1554,7 +1554,9 @@ def _message(facts, scan, names, host, port, expect, min_count, since_time, allo
     at = "" if hop == "any" else " at the %s hop" % hop
     what = "%s for %s:%d%s %s" % (_plural(count, "entry"), host, port, at, scope)
     seen = _histogram_text({item["host"]: item["count"] for item in facts["other_hosts"]})
-    if scan.lines_total == scan.lines_unparsed:
+    if scan.lines_total == 0:
+        seen_text = "seen: no line was read"
+    elif scan.lines_total == scan.lines_unparsed:
         seen_text = ("seen: no access-log entry among %s (access logging may be off: "
                      "meshConfig.accessLogFile or a Telemetry resource)"
                      % _plural(scan.lines_total, "line"))

@@ -284,8 +284,7 @@ def file_blocks(path, label=None):
             yield block
 
     with handle:
-        for block in _chunk_blocks(reads(), label):
-            yield block
+        yield from _chunk_blocks(reads(), label)
 
 
 def stream_blocks(chunks, label, info=None, max_bytes=None):
@@ -326,8 +325,7 @@ def stream_blocks(chunks, label, info=None, max_bytes=None):
             yield chunk
         info["complete"] = True
 
-    for block in _chunk_blocks(bounded(), label, keep_partial=lambda: info["complete"]):
-        yield block
+    yield from _chunk_blocks(bounded(), label, keep_partial=lambda: info["complete"])
 
 
 def text_blocks(text, label="content"):

@@ -585,8 +585,7 @@ def _pod_blocks(core, namespace, name, container, since_seconds, params, info):
         info.update(read=False, complete=False, error=str(exc))
         return
     chunks = kube.log_chunks(resp, what)
-    for block in access_log.stream_blocks(chunks, "the log of pod %s" % name, info, max_bytes):
-        yield block
+    yield from access_log.stream_blocks(chunks, "the log of pod %s" % name, info, max_bytes)
 
 
 def _live_sources(module, since):

@@ -121,8 +121,8 @@ class FakeApi(BaseHTTPRequestHandler if ThreadingHTTPServer else object):
         if len(parts) == 6:
             return self._send(200, pod)
         if log is None:  # what the API answers for a container that cannot give its log
-            return self._send(400, _status(400, "BadRequest", 'container "istio-proxy" in pod "%s" is not '
-                                                            'available' % parts[5]))
+            message = 'container "istio-proxy" in pod "%s" is not available' % parts[5]
+            return self._send(400, _status(400, "BadRequest", message))
         if log == "STALL":
             first = _read("istioio-egress-gateway-snips-2024.log").encode("utf-8")
             self.send_response(200)

@@ -1161,28 +1161,23 @@ class _Scan(object):
                 continue
             kind = isinstance(buf, bytes)
             if kind not in kinds:
-                odd_start = _odd_start(self.fmt, kind)
-                if kind:
-                    kinds[kind] = (b"\n", self.host.encode("ascii"), odd_start.findall, odd_start.finditer,
-                                   [c.encode("ascii") for c in _TEXT_START[self.fmt]], b"}")
-                else:
-                    kinds[kind] = ("\n", self.host, odd_start.findall, odd_start.finditer,
-                                   list(_TEXT_START[self.fmt]), "}")
-            newline, needle, findall, finditer, starts, brace = kinds[kind]
+                kinds[kind] = self._kind(kind)
+            newline, needle, findall, finditer, starts, brace, brace_open, escape = kinds[kind]
             odd = findall(buf, start, end)
-            if odd and brace in odd and not shapes.active and self.fmt != "text":
-                # a line starting with "}": pretty-printed JSON from here on
-                shapes.active = True
+            # JSON blocks only (TEXT logs never escape): a line starting with "}" is
+            # pretty-printed JSON from here on; a \u escape may hide the host.
+            if not shapes.active and self.fmt != "text" and (odd or buf[start:start + 1] == brace_open) \
+                    and (brace in odd or ((brace_open in odd or buf[start:start + 1] == brace_open)
+                                          and buf.find(escape, start, end) >= 0)):
+                shapes.active = brace in odd
                 text = shapes.rewrite(_text(buf[start:end]))
                 buf, start, end = text, 0, len(text)
                 if not end:
                     continue
                 kind = False
                 if kind not in kinds:
-                    odd_start = _odd_start(self.fmt, kind)
-                    kinds[kind] = ("\n", self.host, odd_start.findall, odd_start.finditer,
-                                   list(_TEXT_START[self.fmt]), "}")
-                newline, needle, findall, finditer, starts, brace = kinds[kind]
+                    kinds[kind] = self._kind(kind)
+                newline, needle, findall, finditer, starts, brace, brace_open, escape = kinds[kind]
                 odd = findall(buf, start, end)
             # len - len(replace) counts newlines faster than .count (memchr-based);
             # the bits of buf outside the bounds are at most two partial lines.
@@ -1221,6 +1216,16 @@ class _Scan(object):
             stats[name] = info.get(name)
         if recent:
             self.tails.append([(buf, start, end) for buf, start, end, _count in recent])
+
+    def _kind(self, as_bytes):
+        """The constants of the block scan for bytes (True) or str (False) blocks."""
+        odd_start = _odd_start(self.fmt, as_bytes)
+        consts = ("\n", self.host, odd_start.findall, odd_start.finditer, list(_TEXT_START[self.fmt]),
+                  "}", "{", "\\u")
+        if as_bytes:
+            return tuple(c.encode("ascii") if isinstance(c, str) else
+                         [x.encode("ascii") for x in c] if isinstance(c, list) else c for c in consts)
+        return consts
 
     def _odd_lines(self, buf, start, end, odd, finditer, first_odd):
         """Handle the lines of buf[start:end] that do not start like a text entry;
@@ -1416,9 +1421,7 @@ def _shaped(blocks, shapes):
         head = buf[start:min(end, start + 200)]
         if head.__class__ is bytes:
             head = head.decode("utf-8", "replace")
-        backslash = buf.find(b"\\" if buf.__class__ is bytes else "\\", start, end) >= 0
-        if shapes.wants(head) or (backslash and buf.find(b"\\u" if buf.__class__ is bytes else "\\u",
-                                                         start, end) >= 0):
+        if shapes.wants(head):
             text = shapes.rewrite(_text(buf[start:end]))
             if text:
                 yield text

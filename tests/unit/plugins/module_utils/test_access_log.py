@@ -904,6 +904,10 @@ def test_synthetic_pretty_json_and_escapes_are_read():
     assert "edition.cnn.com" not in escaped
     assert assess_text(escaped, "edition.cnn.com")["count"] == 1
     assert not _absent(escaped)["passed"]
+    # among TEXT lines (format auto): the JSON line's escapes are decoded, the TEXT lines untouched
+    mixed = "\n".join(real_lines(TLS_ORIG) + [escaped] + real_lines(NR))
+    facts = assess_text(mixed, "edition.cnn.com", max_entries=9)
+    assert (facts["count"], facts["lines_total"], facts["lines_unparsed"]) == (3, 8, 1)
 
 
 def test_cr_only_line_ends():

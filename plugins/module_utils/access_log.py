@@ -472,11 +472,12 @@ _LEFT_SHAPES = (
 def _left_ok(parts, size):
     """The unquoted run of numbers left of X-FORWARDED-FOR is where a format with
     size parts has it (one split per line; see _LEFT_SHAPES)."""
+    # Envoy separates the fields with one space: ' 0 0 2 2 ' has 5 of them.
     if size == 15:
-        return len(parts[4].split()) == 4
+        return parts[4].count(" ") == 5
     if size == 17:
-        return parts[4] == " " and len(parts[6].split()) == 4
-    return len(parts[2].split()) == 6
+        return parts[4] == " " and parts[6].count(" ") == 5
+    return parts[2].count(" ") == 7
 
 
 def _requoted(parts):
@@ -846,12 +847,17 @@ def judge(host, port, hop, authority, sni, cluster, upstream_host, downstream_lo
     if parsed is False:
         parsed = parse_cluster(cluster)
     named = other = False
-    for name in (sni, authority_host(authority)):
-        if name:
-            if _name_is(name, host):
-                named = True
-            else:
-                other = True
+    if sni:
+        if sni == host or _name_is(sni, host):
+            named = True
+        else:
+            other = True
+    if authority:
+        name = authority_host(authority)
+        if name == host or _name_is(name, host):
+            named = True
+        else:
+            other = True
     if parsed and parsed[0] == "outbound" and parsed[3] and hop != "client":
         if parsed[3] == host:
             named = True
@@ -1056,6 +1062,7 @@ class _Scan(object):
         self.allowed = frozenset(allowed)
         self.fmt = fmt
         self.starts = _ENTRY_START[fmt]
+        self.text_start = _TEXT_START[fmt]
         self.max_entries = max_entries
         self.counted = None if hop == "any" else frozenset([hop])
         self.client_ip = client_ip
@@ -1286,8 +1293,8 @@ class _Scan(object):
     def _candidate(self, pod, stats, line):
         """Full parse of a line that contains the wanted host."""
         first = line[:1]
-        counted_odd = first not in _TEXT_START[self.fmt]  # the block scan called it unparsed
-        if (first == "[" and line.startswith("[pod/")) or first.isdigit():
+        counted_odd = first not in self.text_start  # the block scan called it unparsed
+        if (first == "[" and line[1:2] == "p" and line.startswith("[pod/")) or first.isdigit():
             # kubectl --prefix / --timestamps on a line the block scan took as it is
             stripped, stamp = strip_prefixes(line)
             if stripped != line:

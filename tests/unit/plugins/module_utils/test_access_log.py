@@ -1008,3 +1008,28 @@ def test_host_cut_across_read_blocks_cannot_prove_absence(tmp_path, monkeypatch)
     monkeypatch.setattr(al, "READ_BLOCK", data.index(b"\n", len(data) - len(line)) + 1)  # ends after the cut
     facts = al.assess([("f", al.file_blocks(str(path)))], "edition.cnn.com", expect="absent")
     assert not facts["passed"] and "cut by a line break" in facts["reason"]
+
+
+def test_synthetic_live_stream_memory_stays_flat_from_20k_to_100k_lines():
+    # issue 12: a live read used to hold each pod's whole log (two 200 MB logs peaked at 683 MB);
+    # stream_blocks keeps one read block. REAL lines repeated, served in 64 KiB chunks.
+    template = ("\n".join(real_lines(TLS_ORIG) + real_lines(NR) + real_lines(SNI_BLOG)) + "\n").encode("ascii")
+
+    block = template * 32  # a chunk of whole lines; the stream is this chunk again and again
+
+    def chunks(n_lines):
+        for _num in range(n_lines // block.count(b"\n")):
+            yield block
+
+    def peak(n_lines):
+        gen = chunks(n_lines)
+        tracemalloc.start()
+        info = {}
+        facts = al.assess([("p", al.stream_blocks(gen, "p", info), info)], "edition.cnn.com")
+        _cur, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert facts["complete"] and facts["lines_total"] > n_lines - block.count(b"\n")
+        return top
+
+    small, large = peak(20000), peak(100000)
+    assert large < small * 1.3 + 512 * 1024, (small, large)

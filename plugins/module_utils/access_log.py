@@ -1365,8 +1365,28 @@ class _Scan(object):
         """other_hosts: what the most recent lines show instead of host:port at the hop."""
         starts = self.starts
         host = self.host
+        light = self.fmt != "json" and self.since_key is None
         for line in lines:
             if not line or line[0] not in starts:
+                continue
+            if light and line[0] != "{" and host not in line:
+                # Without the host the line cannot match: its label from the split alone.
+                skel = _skeleton(line)
+                if skel is None:
+                    continue
+                parts, tail = skel
+                authority = parts[-4] if len(parts) > 3 else "-"
+                if authority and authority != "-":
+                    label = authority_host(authority)
+                elif tail and tail[4] != "-":
+                    label = tail[4]
+                elif tail and tail[0] != "-":
+                    cluster = parse_cluster(tail[0])
+                    label = cluster[3] if cluster and cluster[3] else tail[0]
+                else:
+                    label = None
+                if label:
+                    self.seen(label)
                 continue
             parsed = self.key(line)
             if parsed is None:

@@ -1,8 +1,9 @@
 """Benchmark 1: egress_log_assert's pure functions on 1,000,000 access-log lines.
 
 What the module does with `src=<file> host=<host>`: stream the file
-(`access_log.file_blocks`) into `access_log.assess` (parse, filter host:port,
-judge the flags, keep bounded samples). Measured side by side on the same
+(`access_log.file_blocks`) into `access_log.assess` (parse, classify the hop
+of each line with the host, filter host:port at the gateway hop, judge the
+flags, keep bounded samples). Measured side by side on the same
 SYNTHETIC log (real fixture lines with varied timestamps, addresses and hosts,
 the host in 1 % of the lines; see gen_access_log.py):
 

@@ -22,9 +22,10 @@ import random
 import re
 import sys
 
-FIXTURES = os.environ.get("BENCH_FIXTURES", "/work/shared/fixtures")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+# The repository's own copies come first (fixture_dirs); ../shared next to the checkout is the fallback.
+FIXTURES = os.environ.get("BENCH_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
 
 TS_BRACKET = re.compile(r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z\]")
 TS_AGENT = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})Z\t")
@@ -68,13 +69,20 @@ def _template(line, hosts, source):
         ts_kind = "agent"
         line = TS_AGENT.sub("{tsu}Z\t", line, count=1)
     # Escape braces that are real data before adding our own slots.
+    # One slot per distinct address: an address that a real line repeats stays
+    # equal (a gateway's downstream and upstream local IPs are its own pod IP;
+    # a sidecar's downstream local address is the upstream host), so the
+    # varied lines keep the hop they were captured at.
     parts = []
     pos = 0
     slots = []
-    for n_ip, match in enumerate(IPV4.finditer(line)):
+    slot_of = {}
+    for match in IPV4.finditer(line):
         parts.append(line[pos:match.start()])
-        parts.append(f"\0ip{n_ip}\0")
-        slots.append(int(match.group(1)))
+        if match.group(0) not in slot_of:
+            slot_of[match.group(0)] = len(slots)
+            slots.append(int(match.group(1)))
+        parts.append(f"\0ip{slot_of[match.group(0)]}\0")
         pos = match.end()
     parts.append(line[pos:])
     line = "".join(parts)

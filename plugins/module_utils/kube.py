@@ -87,22 +87,55 @@ def list_pod_names(core, namespace, selector):
     return sorted(p.metadata.name for p in pods.items)
 
 
-def read_pod_log(core, namespace, pod, container, since_seconds=None):
-    """Return the log of one container as text (undecodable bytes replaced)."""
+def log_request_timeout(timeout):
+    """The client's _request_timeout for a log read: (connect, read) seconds."""
+    if timeout is None:
+        return None
+    return (float(timeout), float(timeout))
+
+
+def open_pod_log(core, namespace, pod, container, since_seconds=None, limit_bytes=None, timeout=None):
+    """Open the log of one container as a stream (nothing is read yet).
+
+    limit_bytes asks the kubelet to stop there; timeout (seconds) bounds the
+    connect and every read, so a silent API server cannot hang the module.
+    Returns the urllib3 response; read it with log_chunks().
+    """
     what = "the log of container %s in pod %s/%s" % (container, namespace, pod)
     kwargs = {"container": container, "_preload_content": False}
     if since_seconds is not None:
         kwargs["since_seconds"] = max(1, int(since_seconds))
+    if limit_bytes is not None:
+        kwargs["limit_bytes"] = max(1, int(limit_bytes))
+    if timeout is not None:
+        kwargs["_request_timeout"] = log_request_timeout(timeout)
     try:
-        resp = core.read_namespaced_pod_log(pod, namespace, **kwargs)
-        data = resp.data
+        return core.read_namespaced_pod_log(pod, namespace, **kwargs)
     except ApiException as exc:
         raise KubeError(describe_api_error(exc, what))
     except Exception as exc:
         raise KubeError("could not reach the Kubernetes API while reading %s: %s" % (what, exc))
-    if isinstance(data, bytes):
-        return data.decode("utf-8", errors="replace")
-    return data or ""
+
+
+def log_chunks(resp, what, chunk_size=256 * 1024):
+    """Yield the bytes of an open log stream in chunks; memory stays at one chunk.
+
+    A read that times out or breaks off raises KubeError (one sentence).
+    """
+    try:
+        while True:
+            try:
+                chunk = resp.read(chunk_size)
+            except Exception as exc:
+                raise KubeError("reading %s broke off: %s" % (what, exc))
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        try:
+            resp.release_conn()
+        except Exception:
+            pass
 
 
 def exec_in_pod(core, namespace, pod, container, command, timeout=60):

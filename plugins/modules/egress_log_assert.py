@@ -22,18 +22,50 @@ description:
   - Reads the logs of B(every) pod that matches O(selector) (an egress gateway usually has
     several replicas and a request lands on one of them), or of one O(pod). Or reads offline input,
     exactly one of O(src), O(content) or O(lines).
-  - 'An entry matches when its requested server name, its authority (without port) or the host of
-    its upstream cluster C(outbound|PORT|SUBSET|HOST) equals O(host), and its port equals O(port).
-    The port of an entry is the one in its upstream cluster name, else the one of its upstream host,
-    else the one of its downstream local address; an entry whose port is unknown never matches.'
+  - 'Which proxy wrote a line is told from the line itself and returned as RV(entries[].hop):
+    C(gateway) (hop 2 at a gateway: the connection arrived at the proxy''s own IP, on its listener
+    port such as 8443, 15443 or 443, and left from that same IP: downstream local IP = upstream local
+    IP, and the local address is not the upstream host), C(client) (hop 1: a sidecar sending to the
+    egress gateway Service, cluster C(outbound|443|SUBSET|istio-egressgateway...), its downstream local
+    address the original destination), C(sidecar_direct) (a sidecar sending to the destination itself:
+    its downstream local address is the original destination, not its own IP), C(passthrough)
+    (C(PassthroughCluster)), C(blackhole) (C(BlackHoleCluster)), C(inbound) (C(inbound|...),
+    C(InboundPassthroughCluster)) and C(unknown) when a field the rule needs is missing (for example
+    no upstream local address after a connect failure, or no cluster). An ambiguous line is never
+    C(gateway). The line cannot tell an egress from an ingress gateway: O(selector) chooses the pods.'
+  - 'O(hop) says which entries count (default V(gateway)). An entry matches when every name it
+    shows agrees with O(host) (its SNI, its authority without port and, except at hop 1, the host of
+    its cluster C(outbound|PORT|SUBSET|HOST)) and its port is O(port). The port is the cluster''s;
+    at hop 1 and for the pass-through clusters it is the original destination''s (downstream local
+    address). A line whose SNI is O(host) but whose cluster is another host, or whose cluster is on
+    another port, does not match.'
+  - 'O(expect=absent) passes only when no entry matches B(and) every log was read completely B(and)
+    nothing read leaves a doubt. It does not pass (RV(reason) says why) when a line holds O(host) but
+    cannot be parsed (a line cut or wrapped by a terminal), an entry names O(host) but another of its
+    names disagrees, an entry for O(host) cannot be placed in time (no start time with O(since_time)),
+    an entry''s hop cannot be told, a replica could not be read (not Ready, evicted) or its read was
+    cut by O(max_bytes) or broke off. What absence proves: over the window read, the pods read did not
+    log a connection to O(host):O(port) at the chosen hop. It cannot prove that traffic did not leave
+    another way (another gateway, a pod without a proxy, a host reached by IP), nor anything about
+    lines older than the log retention of the pods or written after the read.'
   - Parses every default TEXT format Istio has used (pre-1.1 through 1.30, and Envoy's built-in
     default) and the JSON encoding, lines without the timestamp prefix, trailing spaces, C(envoy://)
     addresses and C(-) fields. Lines that are not access-log entries (istio-agent and Envoy messages)
     are counted in RV(lines_unparsed), they are not errors.
+  - 'Also reads: C(kubectl logs --prefix) and C(--timestamps) output (the prefixes are stripped; the
+    kubelet''s time stands in for a missing start time), pretty-printed JSON objects, C(\u) escapes in
+    JSON strings, CR LF and CR-only line ends, a C(") inside a User-Agent (Envoy does not escape it).
+    A byte that is not UTF-8 is replaced (U+FFFD) in its own line. JSON entries read with
+    O(format=text) are refused with one sentence.'
+
   - Host names in the log are compared as logged. Istio host names are lower case; O(host) is
     lower-cased for you.
-  - Never changes anything. When the expectation fails the task fails, with one sentence in RV(msg)
-    and all the facts below still returned.
+  - Never changes anything. When the expectation fails the task fails (unless
+    O(fail_on_mismatch=false)), with one sentence in RV(msg) and all the facts below still returned.
+  - Live reads are streamed (memory stays at one read block per pod), bounded by O(max_bytes) and
+    O(timeout). A replica that is not Ready (Pending, or evicted, whose log read the API answers with
+    400) is reported in RV(pods) with its error; a B(Ready) replica whose log cannot be read fails the
+    task.
 author:
   - homelab platform engineers (!UNKNOWN)
 options:
@@ -87,6 +119,47 @@ options:
     type: str
     choices: [auto, text, json]
     default: auto
+  hop:
+    description:
+      - Which entries count. V(gateway) (hop 2 at a gateway; what the gateway pods log), V(client)
+        (hop 1 at a client sidecar, to the egress gateway Service), V(any) (every entry, whatever its
+        hop, V(unknown) included).
+      - Entries for O(host):O(port) from other hops are counted in RV(other_hops), not in RV(count).
+    type: str
+    choices: [gateway, client, any]
+    default: gateway
+  client_ip:
+    description:
+      - Only V(gateway) entries whose downstream remote address has this IP count (the client pod's IP;
+        at the gateway the downstream remote address is the client sidecar). Entries of other clients
+        are counted in RV(other_clients); a gateway entry without a downstream remote address leaves
+        O(expect=absent) unproved.
+      - Entries of other hops are not filtered by it.
+    type: str
+  gateway_service:
+    description:
+      - The egress gateway Service's name (FQDN, C(NAME.NAMESPACE) or C(NAME)), so that hop 1 entries to
+        a gateway with another name than Istio's C(istio-egressgateway)/C(egressgateway) are told apart.
+    type: str
+  fail_on_mismatch:
+    description:
+      - When V(false), a failed expectation returns the facts and RV(passed=false) without failing the
+        task (read and input errors still fail it), so a role needs no C(failed_when).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds for each API request of a live read to connect and for each read to return data, so a
+        silent API server cannot hang the module. The client may retry a timed-out read a few times.
+    type: int
+    default: 30
+  max_bytes:
+    description:
+      - The most bytes read from one pod's log (the kubelet is asked for no more). When the log of the
+        window is longer, that pod's RV(pods) entry has C(complete=false) and O(expect=absent) cannot
+        pass.
+    type: int
+    default: 268435456
   max_entries:
     description:
       - How many matching entries to return in RV(entries) at most. Entries with disallowed flags are
@@ -183,17 +256,34 @@ EXAMPLES = r"""
       - gateway_log.response_flags.keys() | list == ['-']
     fail_msg: "{{ gateway_log.msg }}"
 
-- name: A blocked host never reached the gateway (expect absent; keep going to show the evidence)
+- name: A blocked host never reached the gateway (the facts, without failing the task)
   homelab.istio_egress.egress_log_assert:
     host: example.com
     expect: absent
     since_time: "{{ egress_check_start }}"
+    fail_on_mismatch: false
   register: blocked
-  ignore_errors: true
 
-- name: Show what the gateway saw instead
-  ansible.builtin.debug:
-    msg: "{{ blocked.msg }} / other hosts: {{ blocked.other_hosts }}"
+- name: Absence is proved only over logs read completely, with no doubtful line
+  ansible.builtin.assert:
+    that:
+      - blocked.passed
+      - blocked.complete
+    fail_msg: "{{ blocked.msg }} / reason: {{ blocked.reason }} / other hosts: {{ blocked.other_hosts }}"
+
+- name: Hop 1 in the client's own sidecar log, from that client only at the gateway
+  homelab.istio_egress.egress_log_assert:
+    namespace: demo
+    pod: curl
+    host: httpbin.org
+    hop: client
+    gateway_service: istio-egressgateway.istio-system.svc.cluster.local
+
+- name: The gateway logged the call of this client pod (downstream remote address)
+  homelab.istio_egress.egress_log_assert:
+    host: httpbin.org
+    client_ip: "{{ client_pod_ip }}"
+    since_time: "{{ egress_check_start }}"
 
 - name: Check a saved log file (offline), allowing one kind of upstream failure
   homelab.istio_egress.egress_log_assert:
@@ -219,12 +309,29 @@ EXAMPLES = r"""
 
 RETURN = r"""
 passed:
-  description: Whether the expectation holds. The task fails when it does not.
+  description:
+    - Whether the expectation holds. The task fails when it does not, unless O(fail_on_mismatch=false).
+    - With O(expect=absent) it is true only over input read completely with no doubt left (see RV(reason)).
   returned: always
   type: bool
   sample: true
+complete:
+  description: Whether every input was read completely (every pod's log of the window, within O(max_bytes)).
+  returned: always
+  type: bool
+  sample: true
+reason:
+  description: With O(expect=absent) and no matching entry, why absence is not proved; null otherwise.
+  returned: always
+  type: str
+  sample: "1 line holds example.com but is not an access-log entry"
+hop:
+  description: The O(hop) that counted.
+  returned: always
+  type: str
+  sample: gateway
 count:
-  description: Number of entries that match O(host) and O(port) (since O(since_time)), whatever their flags.
+  description: Number of entries at O(hop) that match O(host) and O(port) (since O(since_time)), whatever their flags.
   returned: always
   type: int
   sample: 2
@@ -292,6 +399,10 @@ entries:
       description: The TLS SNI the client sent.
       type: str
       sample: edition.cnn.com
+    upstream_local_address:
+      description: The local address of the upstream connection (the proxy's own IP and a port).
+      type: str
+      sample: "172.30.239.8:34470"
     downstream_local_address:
       description: The local address the connection arrived at.
       type: str
@@ -304,13 +415,25 @@ entries:
       description: The route name (formats of Istio 1.3 and later), null for none.
       type: str
       sample: default.forward-cnn-from-egress-gateway.0
+    hop:
+      description: Which proxy wrote the line, told from the line (see the description).
+      type: str
+      choices: [gateway, client, sidecar_direct, passthrough, blackhole, inbound, unknown]
+      sample: gateway
 pods:
-  description: Per pod (or offline input), the lines read and the matching entries.
+  description:
+    - Per pod (or offline input) C(lines) read, C(matches), C(read) (whether the log could be read at
+      all), C(error) (one sentence or null; the API's answer, a read that broke off or timed out, a
+      window cut by O(max_bytes)), C(complete) (the whole window was read).
+    - C(ready) (the pod's Ready condition) and C(phase) of live pods; null for offline input.
   returned: always
   type: dict
   sample:
-    istio-egressgateway-7d4f8b9c6-x2x9k: {lines: 1520, matches: 2}
-    istio-egressgateway-7d4f8b9c6-q8wzn: {lines: 1488, matches: 0}
+    istio-egressgateway-7d4f8b9c6-x2x9k: {lines: 1520, matches: 2, read: true, error: null, complete: true,
+                                          ready: true, phase: Running}
+    istio-egressgateway-7d4f8b9c6-q8wzn: {lines: 0, matches: 0, read: false, complete: false, ready: false,
+                                          phase: Failed, error: "reading the log of container istio-proxy in pod
+                                          istio-system/istio-egressgateway-7d4f8b9c6-q8wzn failed (HTTP 400): ..."}
 response_flags:
   description: Histogram of the response flags of the matching entries.
   returned: always
@@ -328,6 +451,32 @@ lines_unparsed:
   returned: always
   type: int
   sample: 41
+lines_unparsed_with_host:
+  description: Lines that hold O(host) but are not access-log entries (each leaves O(expect=absent) unproved).
+  returned: always
+  type: int
+  sample: 0
+uncertain:
+  description: Lines that name O(host) but do not settle it (see RV(reason)); with O(expect=absent) any makes it fail.
+  returned: always
+  type: int
+  sample: 0
+uncertain_sample:
+  description: The first few of them (at most 5), each with its C(reason) and C(line) (cut at 200 characters).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"reason": "its hop cannot be told from the line", "line": "[2024-01-11T21:09:42.835Z] ..."}]
+other_hops:
+  description: Entries that match O(host):O(port) but were written at another hop than O(hop), by hop.
+  returned: always
+  type: dict
+  sample: {"sidecar_direct": 3}
+other_clients:
+  description: Gateway entries for O(host):O(port) from another client than O(client_ip).
+  returned: always
+  type: int
+  sample: 0
 unparsed_sample:
   description: The first few unparsed lines (at most 5, each cut at 200 characters).
   returned: always
@@ -338,7 +487,9 @@ unparsed_sample:
 other_hosts:
   description:
     - The hosts the most recent entries (last 5000 lines of each input, since O(since_time)) show
-      instead, most frequent first, at most 10, for diagnosis.
+      instead, most frequent first, at most 10, for diagnosis. Empty when the check passed with
+      O(expect=present) (the diagnosis is skipped to keep the scan near C(grep) speed).
+    - O(host) at another hop is listed as C(HOST (HOP)).
     - An entry is listed under its authority, else its SNI, else its cluster's host, else its cluster
       name (C(PassthroughCluster)). O(host) on another port is listed as C(HOST:PORT).
   returned: always
@@ -374,6 +525,9 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils import (
 # Clock skew between the control node and the kubelet must not cut off lines the
 # start_time filter would keep: ask the API for a little more.
 SINCE_MARGIN_SECONDS = 60
+# A live read stops here (and asks the kubelet for no more): the module streams,
+# so this bounds transfer and time, not memory. A cut window is not complete.
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
 def _since_seconds(since):
@@ -389,17 +543,27 @@ def _containers(pod):
     return names
 
 
-def _live_pods(core, namespace, selector, pod_name):
+def _ready(pod):
+    """True when the pod's Ready condition is True (a replica that takes traffic)."""
+    for condition in getattr(pod.status, "conditions", None) or []:
+        if condition.type == "Ready":
+            return condition.status == "True"
+    return False
+
+
+def _live_pods(core, namespace, selector, pod_name, timeout):
     """Return the pod objects to read (one named pod, or every pod matching the selector)."""
+    request_timeout = kube.log_request_timeout(timeout)
     if pod_name:
         what = "pod %s/%s" % (namespace, pod_name)
         try:
-            return [core.read_namespaced_pod(pod_name, namespace)]
+            return [core.read_namespaced_pod(pod_name, namespace, _request_timeout=request_timeout)]
         except Exception as exc:
             raise kube.KubeError(kube.describe_api_error(exc, what))
     what = "pods with selector %r in namespace %s" % (selector, namespace)
     try:
-        pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+        pods = core.list_namespaced_pod(namespace, label_selector=selector,
+                                        _request_timeout=request_timeout).items
     except Exception as exc:
         # describe_api_error: HTTP status -> sentence; no status -> "could not reach the API"
         raise kube.KubeError(kube.describe_api_error(exc, what))
@@ -409,14 +573,29 @@ def _live_pods(core, namespace, selector, pod_name):
     return sorted(pods, key=lambda p: p.metadata.name)
 
 
+def _pod_blocks(core, namespace, name, container, since_seconds, params, info):
+    """The blocks of one pod's log, read lazily as a bounded stream; a failed
+    read is recorded in info (read/error/complete), not raised."""
+    what = "the log of container %s in pod %s/%s" % (container, namespace, name)
+    max_bytes = params["max_bytes"]
+    try:
+        resp = kube.open_pod_log(core, namespace, name, container, since_seconds=since_seconds,
+                                 limit_bytes=max_bytes + 1, timeout=params["timeout"])
+    except kube.KubeError as exc:
+        info.update(read=False, complete=False, error=str(exc))
+        return
+    chunks = kube.log_chunks(resp, what)
+    yield from access_log.stream_blocks(chunks, "the log of pod %s" % name, info, max_bytes)
+
+
 def _live_sources(module, since):
-    """(sources, warnings) for every pod to read; each source is (pod name, blocks)."""
+    """[(pod name, blocks, info)] for every pod to read (info: ready, phase, read, error)."""
     params = module.params
     namespace, container = params["namespace"], params["container"]
     core = kube.core_client(params["kubeconfig"], params["context"])
-    pods = _live_pods(core, namespace, params["selector"], params["pod"])
+    pods = _live_pods(core, namespace, params["selector"], params["pod"], params["timeout"])
     since_seconds = _since_seconds(since) if since else None
-    sources, warnings = [], []
+    sources = []
     for pod in pods:
         name = pod.metadata.name
         names = _containers(pod)
@@ -425,12 +604,15 @@ def _live_sources(module, since):
                 "pod %s/%s has no container %r (it has: %s): is the Istio proxy injected, or is "
                 "this the gateway pod?" % (namespace, name, container, ", ".join(names) or "none"))
         phase = getattr(pod.status, "phase", None)
+        info = {"ready": _ready(pod), "phase": phase}
         if phase == "Pending":
-            warnings.append("pod %s/%s is Pending: it has no log yet and was skipped" % (namespace, name))
+            info.update(read=False, complete=False,
+                        error="pod %s/%s is Pending: it has no log yet" % (namespace, name))
+            sources.append((name, iter(()), info))
             continue
-        text = kube.read_pod_log(core, namespace, name, container, since_seconds=since_seconds)
-        sources.append((name, access_log.text_blocks(text, label="the log of pod %s" % name)))
-    return sources, warnings
+        sources.append((name, _pod_blocks(core, namespace, name, container, since_seconds, params, info),
+                        info))
+    return sources
 
 
 def _offline_sources(params):
@@ -452,6 +634,12 @@ def main():
         "allowed_response_flags": {"type": "list", "elements": "str", "default": ["-"]},
         "format": {"type": "str", "default": "auto", "choices": ["auto", "text", "json"]},
         "max_entries": {"type": "int", "default": 20},
+        "hop": {"type": "str", "default": "gateway", "choices": ["gateway", "client", "any"]},
+        "client_ip": {"type": "str"},
+        "gateway_service": {"type": "str"},
+        "fail_on_mismatch": {"type": "bool", "default": True},
+        "timeout": {"type": "int", "default": 30},
+        "max_bytes": {"type": "int", "default": DEFAULT_MAX_BYTES},
         "namespace": {"type": "str", "default": "istio-system"},
         "selector": {"type": "str", "default": "istio=egressgateway"},
         "pod": {"type": "str"},
@@ -474,20 +662,24 @@ def main():
         access_log.normalize_host(params["host"])
         access_log.check_port(params["port"])
         since = access_log.parse_rfc3339(params["since_time"]) if params["since_time"] else None
+        if params["client_ip"]:
+            access_log.check_ip(params["client_ip"])
     except access_log.AccessLogError as exc:
         module.fail_json(msg=str(exc), changed=False)
     if params["min_count"] < 1:
         module.fail_json(msg="min_count must be at least 1, not %d" % params["min_count"], changed=False)
     if params["max_entries"] < 0:
         module.fail_json(msg="max_entries must not be negative", changed=False)
+    if params["timeout"] < 1:
+        module.fail_json(msg="timeout must be at least 1 second, not %d" % params["timeout"], changed=False)
+    if params["max_bytes"] < 1:
+        module.fail_json(msg="max_bytes must be at least 1, not %d" % params["max_bytes"], changed=False)
 
     live = params["src"] is None and params["content"] is None and params["lines"] is None
-    warnings = []
+    gateway_hosts = [params["gateway_service"]] if params["gateway_service"] else []
     try:
         if live:
-            sources, warnings = _live_sources(module, since)
-            if not sources:
-                module.fail_json(msg="no pod to read: %s" % "; ".join(warnings), changed=False)
+            sources = _live_sources(module, since)
         else:
             sources = _offline_sources(params)
         facts = access_log.assess(
@@ -502,18 +694,31 @@ def main():
             max_entries=params["max_entries"],
             kind="pod" if live else "offline",
             allow_empty=live and since is not None,
+            hop=params["hop"],
+            client_ip=params["client_ip"],
+            gateway_hosts=gateway_hosts,
         )
     except (access_log.AccessLogError, kube.KubeError) as exc:
         module.fail_json(msg=str(exc), changed=False)
 
-    for warning in warnings:
-        module.warn(warning)
     if facts["lines_total"] and facts["lines_total"] == facts["lines_unparsed"]:
         module.warn("none of the %d lines read is an access-log entry: access logging may be off "
                     "(meshConfig.accessLogFile or a Telemetry resource with the envoy provider)"
                     % facts["lines_total"])
     msg = facts.pop("msg")
-    if not facts["passed"]:
+    # A replica that is not Ready (Pending, evicted: the API answers 400) is a
+    # fact for the caller; a Ready replica whose log cannot be read is an error.
+    broken = [(name, stats) for name, stats in sorted(facts["pods"].items()) if stats.get("error")]
+    for name, stats in broken:
+        if not stats.get("ready"):
+            module.warn("pod %s (not Ready, phase %s): %s" % (name, stats.get("phase"), stats["error"]))
+    cut = {s[0] for s in sources if len(s) > 2 and s[2].get("truncated")} if live else set()
+    ready_broken = [(name, stats) for name, stats in broken if stats.get("ready") and name not in cut]
+    if ready_broken:
+        name, stats = ready_broken[0]
+        module.fail_json(msg="the log of Ready pod %s could not be read completely: %s" % (name, stats["error"]),
+                         changed=False, **facts)
+    if not facts["passed"] and params["fail_on_mismatch"]:
         module.fail_json(msg=msg, changed=False, **facts)
     module.exit_json(msg=msg, changed=False, **facts)
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of module_utils/access_log.py (no Ansible needed).
 
 REAL: the lines of fixtures/access_logs/*.log (PROVENANCE.md there); every
@@ -45,6 +45,16 @@ def real_lines(name):
 
 def real_line(name, index):
     return real_lines(name)[index]
+
+
+FACT_KEYS = {"passed", "complete", "reason", "hop", "count", "entries", "pods", "response_flags",
+             "lines_total", "lines_unparsed", "lines_unparsed_with_host", "unparsed_sample", "uncertain",
+             "uncertain_sample", "other_hops", "other_clients", "other_hosts", "msg"}
+
+
+def pod_facts(lines, matches):
+    return {"lines": lines, "matches": matches, "read": True, "error": None, "complete": True, "ready": None,
+            "phase": None}
 
 
 def assess_file(name, host, **kwargs):
@@ -164,8 +174,10 @@ def test_synthetic_envoy_internal_address():
     assert entry["upstream_host"] == "envoy://connect_originate/151.101.195.5:443"
     assert entry["upstream_cluster"] is None
     assert al.entry_port(entry) == 443
-    facts = assess_text(line, "edition.cnn.com")
+    assert entry["hop"] == "unknown"  # no cluster: the line cannot tell its hop
+    facts = assess_text(line, "edition.cnn.com", hop="any")
     assert facts["count"] == 1 and facts["passed"]
+    assert not assess_text(line, "edition.cnn.com")["passed"]
 
 
 # --------------------------------------------------------------------------- every format Istio has used
@@ -331,7 +343,12 @@ def test_synthetic_json_log_through_assess_in_every_format_mode():
     only_json = assess_text(text, "edition.cnn.com", fmt="json")
     assert (only_json["count"], only_json["lines_unparsed"]) == (1, 2)
     assert only_json["entries"][0]["requested_server_name"] == "edition.cnn.com"
-    only_text = assess_text(text, "edition.cnn.com", fmt="text")
+    # JSON entries read with format=text: refused in one sentence, not silently skipped
+    with pytest.raises(al.AccessLogError, match="format is text, but the input holds JSON access-log entries"):
+        assess_text(text, "edition.cnn.com", fmt="text")
+    other = "\n".join([render_json(TLS_VALUES).replace("edition.cnn.com", "other.example"), real_line(GW, 1),
+                       "not json {"])
+    only_text = assess_text(other, "edition.cnn.com", fmt="text")
     assert (only_text["count"], only_text["lines_unparsed"]) == (1, 2)
 
 
@@ -339,35 +356,48 @@ def test_synthetic_json_log_through_assess_in_every_format_mode():
 
 # (file, host, port, options, count, passed, msg fragment)
 DECISION_CASES = [
-    (GW, "edition.cnn.com", 443, {}, 1, True, "1 entry for edition.cnn.com:443 in"),
+    (GW, "edition.cnn.com", 443, {}, 1, True, "1 entry for edition.cnn.com:443 at the gateway hop in"),
     (GW, "edition.cnn.com", 80, {}, 1, True, "(expected at least 1; flags: - \u00d71)"),
     # other hosts are listed by name; only the wanted host gets its other ports spelled out
     (GW, "httpbin.org", 443, {}, 0, False, "(expected at least 1); seen: edition.cnn.com \u00d72"),
     (GW, "httpbin.org", 443, {"expect": "absent"}, 0, True, "as expected (absent)"),
     (GW, "edition.cnn.com", 443, {"expect": "absent"}, 1, False, "(expected none; flags: - \u00d71)"),
     (GW, "edition.cnn.com", 443, {"min_count": 2}, 1, False, "(expected at least 2)"),
-    (SIDECAR_2019, "httpbin.org", 80, {}, 1, True, ""),
-    (SIDECAR_2019, "www.google.com", 443, {}, 1, True, ""),
+    # a sidecar's own lines: the hop decides (old false pass: they counted as the gateway's)
+    (SIDECAR_2019, "httpbin.org", 80, {"hop": "any"}, 1, True, ""),
+    (SIDECAR_2019, "httpbin.org", 80, {}, 0, False, ""),  # no upstream local address: hop unknown
+    (SIDECAR_2019, "www.google.com", 443, {"hop": "any"}, 1, True, ""),
+    (SIDECAR_2019, "www.google.com", 443, {}, 0, False, "www.google.com:443 from other hops: sidecar_direct"),
+    (SIDECAR_2019, "www.google.com", 443, {"expect": "absent"}, 0, True, "as expected (absent)"),
     (TLS_ORIG, "edition.cnn.com", 443, {}, 2, True, "2 entries"),
     (TLS_ORIG, "edition.cnn.com", 443, {"since_time": "2024-01-01T00:00:00Z"}, 1, True,
      "since 2024-01-01T00:00:00Z"),
     # the same instant in another zone, exactly the START_TIME of the 2024-03-14 line
     (TLS_ORIG, "edition.cnn.com", 443, {"since_time": "2024-03-14T19:37:01.451+01:00"}, 1, True, ""),
     (TLS_ORIG, "edition.cnn.com", 443, {"since_time": "2024-03-14T18:37:01.452Z"}, 0, False, ""),
-    (SNI_BLOG, "en.wikipedia.org", 443, {}, 1, True, ""),
-    (SNI_BLOG, "egressgateway.istio-egress.svc.cluster.local", 443, {}, 2, True, ""),
-    (SNI_BLOG, "cloud.ibm.com", 443, {}, 1, True, ""),  # PassthroughCluster: port of the upstream host
-    (T418, "httpbin.foo.svc.cluster.local", 8000, {}, 1, True, ""),  # not the inbound line
-    (UFURX, "api.github.com", 443, {}, 4, False, "but 4 with response flags outside [-]: UF,URX \u00d74"),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["-", "UF", "URX"]}, 4, True, ""),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["UF,URX"]}, 4, True, ""),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["*"]}, 4, True, ""),
-    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["-", "UF"]}, 4, False, "UF,URX \u00d74"),
-    (NR, "34.213.68.78", 8080, {"allowed_response_flags": ["NR"]}, 2, True, ""),  # port of the local address
-    (NR, "34.213.68.78", 443, {}, 0, False, "seen: 34.213.68.78:8080 \u00d72"),
-    (NO_TS, "health.abc.com", 80, {}, 1, False, "UC \u00d71"),
-    (NO_TS, "health.abc.com", 80, {"since_time": "2000-01-01T00:00:00Z"}, 0, False, ""),  # no time: no count
-    (NO_TS, "health-api.production.svc.cluster.local", 80, {"allowed_response_flags": ["UC"]}, 1, True, ""),
+    # hop 1 (client sidecar -> gateway) is not the gateway's line
+    (SNI_BLOG, "en.wikipedia.org", 443, {}, 0, False, "en.wikipedia.org:443 from other hops: client"),
+    (SNI_BLOG, "en.wikipedia.org", 443, {"hop": "client"}, 1, True, "at the client hop"),
+    # hop 1 names the gateway Service in its cluster only: not an entry for that host
+    (SNI_BLOG, "egressgateway.istio-egress.svc.cluster.local", 443, {"hop": "any"}, 0, False, ""),
+    (SNI_BLOG, "cloud.ibm.com", 443, {"hop": "any"}, 1, True, ""),  # PassthroughCluster: original dst port
+    (SNI_BLOG, "cloud.ibm.com", 443, {}, 0, False, "from other hops: passthrough"),
+    (T418, "httpbin.foo.svc.cluster.local", 8000, {"hop": "any"}, 1, True, ""),  # not the inbound line
+    (UFURX, "api.github.com", 443, {"hop": "any"}, 4, False, "but 4 with response flags outside [-]: UF,URX \u00d74"),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["-", "UF", "URX"]}, 4, True, ""),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["UF,URX"]}, 4, True, ""),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["*"]}, 4, True, ""),
+    (UFURX, "api.github.com", 443, {"hop": "any", "allowed_response_flags": ["-", "UF"]}, 4, False, "UF,URX \u00d74"),
+    (UFURX, "api.github.com", 443, {"allowed_response_flags": ["*"]}, 0, False, "from other hops: inbound"),
+    (NR, "34.213.68.78", 8080, {"hop": "any", "allowed_response_flags": ["NR"]}, 2, True, ""),  # local port
+    (NR, "34.213.68.78", 443, {"hop": "any"}, 0, False, "seen: 34.213.68.78:8080 \u00d72"),
+    # NR: no cluster, so no hop: never the gateway's, and absence of it is not proved
+    (NR, "34.213.68.78", 8080, {"allowed_response_flags": ["NR"]}, 0, False, ""),
+    (NR, "34.213.68.78", 8080, {"expect": "absent"}, 0, False, "2 lines its hop cannot be told"),
+    # authority health.abc.com, cluster health-api...: the names disagree, so neither host counts
+    (NO_TS, "health.abc.com", 80, {"hop": "any"}, 0, False, ""),
+    (NO_TS, "health.abc.com", 80, {"expect": "absent"}, 0, False, "another host"),
+    (NO_TS, "health-api.production.svc.cluster.local", 80, {"allowed_response_flags": ["UC"]}, 0, False, ""),
 ]
 
 
@@ -378,10 +408,10 @@ def test_decision_on_real_log(name, host, port, options, count, passed, fragment
     assert facts["count"] == count
     assert facts["passed"] is passed
     assert fragment in facts["msg"]
-    assert set(facts) == {"passed", "count", "entries", "pods", "response_flags", "lines_total",
-                          "lines_unparsed", "unparsed_sample", "other_hosts", "msg"}
+    assert set(facts) == FACT_KEYS
     assert sum(facts["response_flags"].values()) == count
-    assert facts["pods"] == {name: {"lines": len([x for x in real_lines(name) if x.strip()]), "matches": count}}
+    assert facts["pods"] == {name: pod_facts(len([x for x in real_lines(name) if x.strip()]), count)}
+    assert facts["complete"] is True
     for entry in facts["entries"]:
         assert entry["pod"] == name
         assert host in (entry["requested_server_name"], al.authority_host(entry["authority"] or ""),
@@ -392,11 +422,14 @@ def test_gateway_tls_passthrough_entry_is_returned_whole():
     facts = assess_file(GW, "edition.cnn.com")
     assert facts["entries"] == [dict(al.parse_line(real_line(GW, 1)), pod=GW)]
     assert facts["response_flags"] == {"-": 1}
-    assert facts["other_hosts"] == [{"host": "edition.cnn.com:80", "count": 1}]
+    assert facts["entries"][0]["hop"] == "gateway"
+    assert facts["other_hosts"] == []  # only a failed check needs the diagnosis (speed)
+    failed = assess_file(GW, "edition.cnn.com", min_count=2)
+    assert failed["other_hosts"] == [{"host": "edition.cnn.com:80", "count": 1}]
 
 
 def test_interleaved_istio_agent_line_is_counted_not_an_error():
-    facts = assess_file(NR, "34.213.68.78", port=8080, allowed_response_flags=["NR"])
+    facts = assess_file(NR, "34.213.68.78", port=8080, allowed_response_flags=["NR"], hop="any")
     assert (facts["lines_total"], facts["lines_unparsed"]) == (4, 1)
     assert facts["unparsed_sample"] == [real_line(NR, 3)]
     assert [e["path"] for e in facts["entries"]] == ["/.env", "/"]
@@ -406,24 +439,23 @@ def test_two_pods_and_the_msg_of_a_failed_check():
     sources = [("istio-egressgateway-a", al.file_blocks(os.path.join(LOGS, GW))),
                ("istio-egressgateway-b", al.file_blocks(os.path.join(LOGS, SNI_BLOG)))]
     facts = al.assess(sources, "httpbin.org", since_time="2023-01-01T00:00:00Z")
-    assert facts["msg"] == ("0 entries for httpbin.org:443 in 2 pods since 2023-01-01T00:00:00Z (expected at "
+    assert facts["msg"] == ("0 entries for httpbin.org:443 at the gateway hop in 2 pods since 2023-01-01T00:00:00Z (expected at "
                             "least 1); seen: edition.cnn.com \u00d72, cloud.ibm.com \u00d71, "
                             "de.wikipedia.org \u00d71, en.wikipedia.org \u00d71")
-    assert facts["pods"] == {"istio-egressgateway-a": {"lines": 2, "matches": 0},
-                             "istio-egressgateway-b": {"lines": 3, "matches": 0}}
+    assert facts["pods"] == {"istio-egressgateway-a": pod_facts(2, 0), "istio-egressgateway-b": pod_facts(3, 0)}
     ok = al.assess([("a", al.file_blocks(os.path.join(LOGS, GW))), ("b", al.file_blocks(os.path.join(LOGS, TLS_ORIG)))],
                    "edition.cnn.com")
-    assert ok["pods"] == {"a": {"lines": 2, "matches": 1}, "b": {"lines": 3, "matches": 2}}
-    assert ok["msg"].startswith("3 entries for edition.cnn.com:443 in 2 pods")
+    assert ok["pods"] == {"a": pod_facts(2, 1), "b": pod_facts(3, 2)}
+    assert ok["msg"].startswith("3 entries for edition.cnn.com:443 at the gateway hop in 2 pods")
 
 
 def test_max_entries_keeps_disallowed_flags_first():
     lines = real_lines(SNI_BLOG) + real_lines(UFURX)  # 1 clean + 4 UF,URX... for different hosts
     text = "\n".join(lines + [real_line(GW, 1)])
-    facts = assess_text(text, "api.github.com", max_entries=2)
+    facts = assess_text(text, "api.github.com", max_entries=2, hop="any")
     assert facts["count"] == 4 and len(facts["entries"]) == 2
     assert [e["start_time"] for e in facts["entries"]] == ["2025-05-19T13:09:04.747Z", "2025-05-19T13:09:46.752Z"]
-    assert assess_text(text, "api.github.com", max_entries=0)["entries"] == []
+    assert assess_text(text, "api.github.com", max_entries=0, hop="any")["entries"] == []
 
 
 def test_all_real_logs_together_keep_their_counts():
@@ -449,8 +481,13 @@ def test_logging_off_is_said_in_msg():
 
 # --------------------------------------------------------------------------- the fast path keeps semantics
 
-def reference(lines, host, port, since=None):
-    """A slow, obvious implementation of the matching rules: parse every line."""
+def reference(lines, host, port, since=None, hop="any"):
+    """A slow, obvious implementation of the matching rules: parse every line.
+
+    Every name the entry shows (SNI, authority host, and the cluster's host
+    except at hop 1) must be host; the port is the cluster's, or for hop 1 and
+    the pass-through clusters the original destination's.
+    """
     count, flags = 0, {}
     for line in lines:
         entry = al.parse_line(line)
@@ -458,13 +495,20 @@ def reference(lines, host, port, since=None):
             continue
         if since and (not entry["start_time"] or al.parse_rfc3339(entry["start_time"]) < al.parse_rfc3339(since)):
             continue
-        names = [entry["requested_server_name"], al.authority_host(entry["authority"]),
-                 (al.parse_cluster(entry["upstream_cluster"]) or (None, None, None, None))[3]]
-        if host not in names:
+        if hop != "any" and entry["hop"] != hop:
             continue
-        cluster = al.parse_cluster(entry["upstream_cluster"])
-        got = (cluster[1] if cluster and cluster[1] else None) or al.address_port(entry["upstream_host"]) \
-            or al.address_port(entry["downstream_local_address"])
+        cluster = al.parse_cluster(entry["upstream_cluster"]) or (None, None, None, None)
+        names = [n for n in (entry["requested_server_name"], al.authority_host(entry["authority"])) if n]
+        if cluster[0] == "outbound" and cluster[3] and entry["hop"] != "client":
+            names.append(cluster[3])
+        short = host.endswith(".svc.cluster.local")
+        if not names or not all(n == host or (short and host.startswith(n + ".")) for n in names):
+            continue
+        if entry["hop"] in ("client", "passthrough", "blackhole"):
+            got = al.address_port(entry["downstream_local_address"]) or cluster[1]
+        else:
+            got = cluster[1] or al.address_port(entry["upstream_host"]) \
+                or al.address_port(entry["downstream_local_address"])
         if got == port:
             count += 1
             flags[entry["response_flags"]] = flags.get(entry["response_flags"], 0) + 1
@@ -488,10 +532,12 @@ def test_fast_path_counts_like_a_full_parse_of_every_line():
     for host in sorted(hosts):
         for port in (80, 443, 8000, 8080):
             for since in (None, "2021-01-01T00:00:00Z"):
-                facts = assess_text(text, host, port=port, since_time=since, allowed_response_flags=["*"])
-                assert (facts["count"], facts["response_flags"]) == reference(lines, host, port, since), \
-                    (host, port, since)
-                checked += 1
+                for hop in ("any", "gateway", "client"):
+                    facts = assess_text(text, host, port=port, since_time=since, allowed_response_flags=["*"],
+                                        hop=hop)
+                    assert (facts["count"], facts["response_flags"]) == reference(lines, host, port, since, hop), \
+                        (host, port, since, hop)
+                    checked += 1
     assert checked > 100
 
 
@@ -642,7 +688,8 @@ def test_bad_input_corpus(name, corpus_paths):
 
     def run():
         return al.assess([(name, al.file_blocks(path))], case.get("host", "edition.cnn.com"),
-                         port=case.get("port", 443), kind="offline")
+                         port=case.get("port", 443), kind="offline", hop=case.get("hop", "gateway"),
+                         expect=case.get("expect", "present"))
 
     if "error" in case:
         with pytest.raises(al.AccessLogError) as info:
@@ -704,4 +751,285 @@ def test_empty_live_logs_are_a_result_when_allowed():
     facts = al.assess([("pod-a", al.text_blocks("")), ("pod-b", al.text_blocks(""))], "httpbin.org",
                       since_time="2026-01-01T00:00:00Z", allow_empty=True, expect="absent")
     assert facts["passed"] and facts["lines_total"] == 0
-    assert facts["msg"].startswith("0 entries for httpbin.org:443 in 2 pods since 2026-01-01T00:00:00Z, as expected")
+    assert facts["msg"].startswith("0 entries for httpbin.org:443 at the gateway hop in 2 pods since "
+                                   "2026-01-01T00:00:00Z, as expected")
+
+
+# --------------------------------------------------------------------------- issue 10: which hop wrote the line
+#
+# Each class below: the old false pass (the entry counted as "the gateway logged
+# it") now fails, and the legitimate case still passes. REAL lines where a real
+# capture exists; SYNTHETIC ones are a REAL line with the stated change.
+
+@pytest.mark.parametrize("name,index,hop", [
+    (GW, 0, "gateway"), (GW, 1, "gateway"),  # Gateway-API egress gateway, 2024 (listener on the pod IP)
+    (TLS_ORIG, 0, "gateway"), (TLS_ORIG, 1, "gateway"), (TLS_ORIG, 2, "gateway"),
+    (SNI_BLOG, 0, "client"), (SNI_BLOG, 1, "client"),  # hop 1 to egressgateway.istio-egress
+    (SNI_BLOG, 2, "passthrough"),
+    (SIDECAR_2019, 1, "sidecar_direct"),  # the sidecar's direct exit to www.google.com
+    (SIDECAR_2019, 0, "unknown"),  # no upstream local address: cannot be told
+    (T418, 0, "sidecar_direct"), (T418, 1, "inbound"), (UFURX, 0, "inbound"),
+    (NR, 0, "unknown"), (NR, 1, "unknown"),
+])
+def test_real_line_hop(name, index, hop):
+    assert al.parse_line(real_line(name, index))["hop"] == hop
+
+
+def test_synthetic_blackhole_line_is_its_own_hop():
+    # SYNTHETIC: the REAL PassthroughCluster line with BlackHoleCluster (REGISTRY_ONLY) and flag UH
+    line = real_line(SNI_BLOG, 2).replace("PassthroughCluster", "BlackHoleCluster").replace(' 0 - - - "-"', ' 0 UH - - "-"')
+    entry = al.parse_line(line)
+    assert entry["hop"] == "blackhole" and entry["response_flags"] == "UH"
+    assert not assess_text(line, "cloud.ibm.com", allowed_response_flags=["*"])["passed"]
+    assert assess_text(line, "cloud.ibm.com", allowed_response_flags=["*"], hop="any")["count"] == 1
+
+
+def test_sidecar_direct_exit_is_not_the_gateway():
+    # REAL: a client sidecar's own exit to www.google.com (downstream local = the original destination)
+    facts = assess_file(SIDECAR_2019, "www.google.com")
+    assert not facts["passed"] and facts["count"] == 0
+    assert facts["other_hops"] == {"sidecar_direct": 1}
+    # SYNTHETIC: the same line as a gateway logs it (arrives at the pod's own IP on 8443, leaves from it)
+    line = real_line(SIDECAR_2019, 1).replace("172.217.161.36:443 172.30.109.82:59478",
+                                              "172.30.109.82:8443 172.30.109.90:59478")
+    facts = assess_text(line, "www.google.com")
+    assert facts["passed"] and facts["entries"][0]["hop"] == "gateway"
+
+
+def test_client_hop_one_is_not_the_gateway():
+    facts = assess_file(SNI_BLOG, "en.wikipedia.org")
+    assert not facts["passed"] and facts["other_hops"] == {"client": 1}
+    facts = assess_file(SNI_BLOG, "en.wikipedia.org", hop="client")
+    assert facts["passed"] and facts["entries"][0]["hop"] == "client"
+    # the gateway Service named explicitly (gateway_service) is recognised too
+    line = real_line(SNI_BLOG, 0).replace("egressgateway.istio-egress", "my-egress.edge")
+    assert al.parse_line(line)["hop"] == "sidecar_direct"
+    assert al.parse_line(line, gateway_hosts=["my-egress.edge.svc.cluster.local"])["hop"] == "client"
+    assert assess_text(line, "en.wikipedia.org", hop="client", gateway_hosts=["my-egress.edge"])["passed"]
+
+
+def test_synthetic_sni_of_the_host_with_a_cluster_of_another_host_does_not_count():
+    # SYNTHETIC: the REAL gateway TLS line whose cluster is another host (SNI still edition.cnn.com)
+    line = real_line(GW, 1).replace("outbound|443||edition.cnn.com", "outbound|443||httpbin.org")
+    for hop in ("gateway", "any"):
+        facts = assess_text(line, "edition.cnn.com", hop=hop)
+        assert not facts["passed"] and facts["count"] == 0
+        assert not assess_text(line, "httpbin.org", hop=hop)["passed"]  # nor for the cluster's host
+    absent = assess_text(line, "edition.cnn.com", expect="absent")
+    assert not absent["passed"] and "another host" in absent["reason"]
+    assert assess_text(real_line(GW, 1), "edition.cnn.com")["passed"]  # the real line still counts
+
+
+def test_synthetic_port_from_another_cluster_does_not_count():
+    # SYNTHETIC: the REAL gateway TLS line whose cluster port is 80 (host and SNI unchanged)
+    line = real_line(GW, 1).replace("outbound|443||edition.cnn.com", "outbound|80||edition.cnn.com")
+    facts = assess_text(line, "edition.cnn.com", port=443)
+    assert not facts["passed"] and facts["count"] == 0
+    assert facts["other_hosts"] == [{"host": "edition.cnn.com:80", "count": 1}]
+    assert assess_text(line, "edition.cnn.com", port=443, expect="absent")["passed"]  # port is clear
+
+
+def test_client_ip_keeps_gateway_entries_of_that_client_only():
+    # REAL gateway line: downstream remote 172.30.239.15 (the client sidecar)
+    assert assess_file(GW, "edition.cnn.com", client_ip="172.30.239.15")["count"] == 1
+    other = assess_file(GW, "edition.cnn.com", client_ip="10.0.0.9")
+    assert other["count"] == 0 and other["other_clients"] == 1 and not other["passed"]
+    assert "from other clients than 10.0.0.9" in other["msg"]
+    with pytest.raises(al.AccessLogError, match="client_ip 'x' is not an IP address"):
+        assess_file(GW, "edition.cnn.com", client_ip="x")
+
+
+def test_absent_needs_a_hop_it_can_tell():
+    # SYNTHETIC: the REAL gateway TLS line after an upstream connect failure (no upstream local address)
+    line = real_line(GW, 1).replace("172.30.239.8:34470", "-").replace(' 0 - - - "-"', ' 0 UF - - "-"')
+    assert al.parse_line(line)["hop"] == "unknown"
+    facts = assess_text(line, "edition.cnn.com", expect="absent")
+    assert not facts["passed"] and facts["uncertain"] == 1
+    assert "its hop cannot be told" in facts["reason"] and "absence is not proved" in facts["msg"]
+
+
+def test_absent_needs_a_start_time_when_since_time_is_given():
+    # REAL line pasted without [START_TIME]; old: skipped, so absence "passed"
+    line = real_line(GW, 1).split("] ", 1)[1]
+    facts = assess_text(line, "edition.cnn.com", expect="absent", since_time="2024-01-01T00:00:00Z")
+    assert not facts["passed"] and "no start time" in facts["reason"]
+    assert assess_text(real_line(GW, 1), "edition.cnn.com", expect="absent",
+                       since_time="2025-01-01T00:00:00Z")["passed"]  # a real time before since_time
+
+
+# --------------------------------------------------------------------------- issue 10: input shapes
+
+def _absent(text, host="edition.cnn.com", **kwargs):
+    return assess_text(text, host, expect="absent", **kwargs)
+
+
+def test_kubectl_prefix_and_timestamps_are_stripped():
+    # SYNTHETIC: REAL lines as `kubectl logs --prefix --timestamps` prints them
+    lines = real_lines(GW) + [real_line(NR, 3)]
+    stamped = ["[pod/istio-egressgateway-7d4f8b9c6-x2x9k/istio-proxy] 2024-01-11T21:09:42.835123456Z " + x
+               for x in lines]
+    facts = assess_text("\n".join(stamped), "edition.cnn.com")
+    assert facts["passed"] and facts["count"] == 1 and facts["lines_unparsed"] == 1
+    assert facts["entries"][0]["start_time"] == "2024-01-11T21:09:42.835Z"  # the line's own time
+    assert not _absent("\n".join(stamped))["passed"]
+    only_ts = ["2024-01-11T21:09:42.835123456Z " + x for x in lines]
+    assert assess_text("\n".join(only_ts), "edition.cnn.com")["count"] == 1
+    # in the middle of a plain log (the block scan does not see the shape): still parsed
+    mixed = real_lines(TLS_ORIG) + stamped
+    assert assess_text("\n".join(mixed), "edition.cnn.com", max_entries=9)["count"] == 3
+
+
+def test_kubelet_timestamp_stands_in_for_a_missing_start_time():
+    # SYNTHETIC: the REAL line without [START_TIME] behind a --timestamps prefix
+    bare = real_line(GW, 1).split("] ", 1)[1]
+    line = "2024-01-11T21:09:42.835123456Z " + bare
+    assert assess_text(line, "edition.cnn.com", since_time="2024-01-11T00:00:00Z")["count"] == 1
+    assert assess_text(line, "edition.cnn.com", since_time="2024-01-12T00:00:00Z", expect="absent")["passed"]
+
+
+def test_synthetic_pretty_json_and_escapes_are_read():
+    compact = render_json(TLS_VALUES)
+    assert assess_text(compact, "edition.cnn.com")["count"] == 1
+    pretty = json.dumps(json.loads(compact), indent=2)
+    text = "\n".join([real_line(NR, 3), pretty, pretty])
+    facts = assess_text(text, "edition.cnn.com")
+    assert facts["count"] == 2 and facts["lines_unparsed"] == 1
+    assert not _absent(text)["passed"]
+    # a log that starts with an object (jq output), and the same behind kubectl's prefixes
+    assert assess_text(pretty + "\n" + pretty, "edition.cnn.com")["count"] == 2
+    prefixed = "\n".join("[pod/gw-0/istio-proxy] 2024-01-11T21:09:43.000000001Z " + x for x in pretty.split("\n"))
+    facts = assess_text(prefixed, "edition.cnn.com")
+    assert facts["count"] == 1 and facts["lines_unparsed"] == 0 and facts["lines_total"] == 1
+    escaped = compact.replace("edition.cnn.com", "edition\\u002ecnn\\u002ecom")
+    assert "edition.cnn.com" not in escaped
+    assert assess_text(escaped, "edition.cnn.com")["count"] == 1
+    assert not _absent(escaped)["passed"]
+    # among TEXT lines (format auto): the JSON line's escapes are decoded, the TEXT lines untouched
+    mixed = "\n".join(real_lines(TLS_ORIG) + [escaped] + real_lines(NR))
+    facts = assess_text(mixed, "edition.cnn.com", max_entries=9)
+    assert (facts["count"], facts["lines_total"], facts["lines_unparsed"]) == (3, 8, 1)
+
+
+def test_cr_only_line_ends():
+    # REAL lines joined with CR only
+    text = "\r".join(real_lines(TLS_ORIG))
+    facts = assess_text(text, "edition.cnn.com")
+    assert facts["count"] == 2 and facts["lines_total"] == 3
+    assert not _absent(text)["passed"]
+
+
+def test_cr_only_file(tmp_path):
+    path = tmp_path / "cr.log"
+    path.write_bytes("\r".join(real_lines(TLS_ORIG)).encode("ascii") + b"\r")
+    facts = al.assess([("f", al.file_blocks(str(path)))], "edition.cnn.com")
+    assert facts["count"] == 2 and facts["lines_total"] == 3
+
+
+def test_quote_in_user_agent_does_not_shift_fields():
+    # SYNTHETIC: REAL gateway HTTP lines whose user agent holds '"' (Envoy does not escape it)
+    for name, index in ((GW, 0), (TLS_ORIG, 0), (TLS_ORIG, 1), (SIDECAR_2019, 0)):
+        real = al.parse_line(real_line(name, index))
+        agent = re.search(r'"(curl/[^"]*)"', real_line(name, index)).group(1)
+        for odd in ('say "hi"', '"', 'a" "b'):
+            line = real_line(name, index).replace('"%s"' % agent, '"%s"' % odd)
+            got = al.parse_line(line)
+            assert got == real, (name, index, odd)
+    line = real_line(TLS_ORIG, 1).replace('"curl/7.87.0-DEV"', '"x" y"')
+    assert assess_text(line, "edition.cnn.com")["count"] == 1
+
+
+def test_terminal_wrapped_line_cannot_prove_absence():
+    # SYNTHETIC: the REAL gateway TLS line wrapped at 80 columns by a terminal
+    line = real_line(GW, 1)
+    wrapped = "\n".join(line[i:i + 80] for i in range(0, len(line), 80))
+    facts = _absent(wrapped)
+    assert not facts["passed"] and facts["lines_unparsed_with_host"] >= 1
+    assert "is not an access-log entry" in facts["reason"]
+    assert not assess_text(wrapped, "edition.cnn.com")["passed"]  # nor counts as present
+    # SYNTHETIC: wrapped inside the host name itself, and at a read-block boundary of a file
+    cut = line.index("edition.cnn.com -") + 4
+    split = line[:cut] + "\n" + line[cut:]
+    facts = _absent(split)
+    assert not facts["passed"] and "is cut by a line break" in facts["reason"]
+    assert _absent(real_line(TLS_ORIG, 0))["passed"] is False  # (a real match: not absent)
+    assert _absent("\n".join([line.replace("edition.cnn.com", "other.example")] * 3))["passed"]
+
+
+def test_non_utf8_byte_costs_that_line_only(tmp_path):
+    # SYNTHETIC: REAL lines, one unrelated line with a Latin-1 byte in its user agent
+    bad = real_line(TLS_ORIG, 0).encode("ascii").replace(b"curl/7.64.0", b"caf\xe9/1.0")
+    path = tmp_path / "mixed.log"
+    path.write_bytes(b"\n".join([bad] + [x.encode("ascii") for x in real_lines(GW)]) + b"\n")
+    facts = al.assess([("f", al.file_blocks(str(path)))], "edition.cnn.com")
+    assert facts["count"] == 2 and facts["passed"]  # the TLS-origination line (with U+FFFD) and the GW line
+
+
+# --------------------------------------------------------------------------- issue 12: bounded live reads
+
+def _chunks(data, size=50):
+    for i in range(0, len(data), size):
+        yield data[i:i + size]
+
+
+def test_stream_blocks_complete_and_cut_by_max_bytes():
+    data = ("\n".join(real_lines(TLS_ORIG)) + "\n").encode("ascii")
+    info = {}
+    facts = al.assess([("p", al.stream_blocks(_chunks(data), "p", info), info)], "edition.cnn.com")
+    assert facts["complete"] and facts["pods"]["p"]["complete"] and facts["count"] == 2
+    cut = {}
+    facts = al.assess([("p", al.stream_blocks(_chunks(data), "p", cut, max_bytes=len(data) - 10), cut)],
+                      "httpbin.org", expect="absent")
+    assert not facts["complete"] and not facts["passed"]
+    assert "longer than max_bytes" in facts["pods"]["p"]["error"] and "longer than max_bytes" in facts["reason"]
+    assert facts["pods"]["p"]["lines"] == 2  # the cut last line is dropped, not misread
+
+
+def test_stream_that_breaks_off_is_a_per_pod_error():
+    def broken():
+        yield (real_line(GW, 1) + "\n").encode("ascii")
+        raise OSError("read timed out")
+    info = {"ready": False, "phase": "Failed"}
+    ok = {}
+    sources = [("a", al.stream_blocks(broken(), "a", info), info),
+               ("b", al.stream_blocks(_chunks(b"\n".join(x.encode() for x in real_lines(TLS_ORIG))), "b", ok), ok)]
+    facts = al.assess(sources, "edition.cnn.com", expect="absent")
+    assert facts["pods"]["a"] == {"lines": 1, "matches": 1, "read": True, "error": "read timed out",
+                                  "complete": False, "ready": False, "phase": "Failed"}
+    assert facts["pods"]["b"]["complete"] and not facts["complete"]
+
+
+def test_host_cut_across_read_blocks_cannot_prove_absence(tmp_path, monkeypatch):
+    # SYNTHETIC: the REAL gateway TLS line wrapped inside the host, the break on a read boundary
+    line = real_line(GW, 1)
+    cut = line.index("edition.cnn.com -") + 4
+    data = ("\n".join([real_line(NR, 3)] * 3) + "\n" + line[:cut] + "\n" + line[cut:] + "\n").encode("ascii")
+    path = tmp_path / "wrapped.log"
+    path.write_bytes(data)
+    monkeypatch.setattr(al, "READ_BLOCK", data.index(b"\n", len(data) - len(line)) + 1)  # ends after the cut
+    facts = al.assess([("f", al.file_blocks(str(path)))], "edition.cnn.com", expect="absent")
+    assert not facts["passed"] and "cut by a line break" in facts["reason"]
+
+
+def test_synthetic_live_stream_memory_stays_flat_from_20k_to_100k_lines():
+    # issue 12: a live read used to hold each pod's whole log (two 200 MB logs peaked at 683 MB);
+    # stream_blocks keeps one read block. REAL lines repeated, served in 64 KiB chunks.
+    template = ("\n".join(real_lines(TLS_ORIG) + real_lines(NR) + real_lines(SNI_BLOG)) + "\n").encode("ascii")
+
+    block = template * 32  # a chunk of whole lines; the stream is this chunk again and again
+
+    def chunks(n_lines):
+        for _num in range(n_lines // block.count(b"\n")):
+            yield block
+
+    def peak(n_lines):
+        gen = chunks(n_lines)
+        tracemalloc.start()
+        info = {}
+        facts = al.assess([("p", al.stream_blocks(gen, "p", info), info)], "edition.cnn.com")
+        _cur, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert facts["complete"] and facts["lines_total"] > n_lines - block.count(b"\n")
+        return top
+
+    small, large = peak(20000), peak(100000)
+    assert large < small * 1.3 + 512 * 1024, (small, large)

@@ -40,8 +40,14 @@ GW = os.path.join(LOGS, "istioio-egress-gateway-snips-2024.log")
 SNI_BLOG = os.path.join(LOGS, "istioio-blog-egress-sni-sidecar.log")
 UFURX = os.path.join(LOGS, "gh-istio-56356-sidecar-uf-urx-inboundpassthrough.log")
 NR = os.path.join(LOGS, "gh-envoy-15698-istio-1.9.1-ingressgw-nr.log")
-FACT_KEYS = {"passed", "count", "entries", "pods", "response_flags", "lines_total", "lines_unparsed",
-             "unparsed_sample", "other_hosts", "msg"}
+FACT_KEYS = {"passed", "complete", "reason", "hop", "count", "entries", "pods", "response_flags", "lines_total",
+             "lines_unparsed", "lines_unparsed_with_host", "unparsed_sample", "uncertain", "uncertain_sample",
+             "other_hops", "other_clients", "other_hosts", "msg"}
+
+
+def pod_facts(lines, matches):
+    return {"lines": lines, "matches": matches, "read": True, "error": None, "complete": True, "ready": None,
+            "phase": None}
 
 
 def _quote(arg):
@@ -103,6 +109,15 @@ def playbook_tasks(huge_path, corpus_dir):
                                           "expect": "absent"}},
         bad("lines absent fails", {"lines": gw_text.splitlines(), "host": "edition.cnn.com", "port": 80,
                                    "expect": "absent"}),
+        bad("bad hop", {"src": GW, "host": "edition.cnn.com", "hop": "sidecar"}),
+        bad("bad client_ip", {"src": GW, "host": "edition.cnn.com", "client_ip": "10.0.0"}),
+        bad("timeout 0", {"src": GW, "host": "edition.cnn.com", "timeout": 0}),
+        bad("max_bytes 0", {"src": GW, "host": "edition.cnn.com", "max_bytes": 0}),
+        # issue 13 point 4: the facts without failing the task
+        {"name": "facts only", MODULE: {"src": SNI_BLOG, "host": "en.wikipedia.org", "fail_on_mismatch": False}},
+        {"name": "facts only absent", MODULE: {"lines": gw_text.splitlines(), "host": "edition.cnn.com",
+                                               "expect": "absent", "fail_on_mismatch": False}},
+        {"name": "hop 1 at the client", MODULE: {"src": SNI_BLOG, "host": "en.wikipedia.org", "hop": "client"}},
         {"name": "corpus", MODULE: {"src": corpus_dir + "/{{ item }}", "host": "edition.cnn.com"},
          "loop": list(CORPUS_VIA_ANSIBLE), "ignore_errors": True},
     ]
@@ -124,7 +139,7 @@ def runs(tmp_path_factory):
     procs = {
         "pass": adhoc("src=%s host=edition.cnn.com" % GW),
         "fail": adhoc("src=%s host=httpbin.org since_time=2023-01-01T00:00:00Z max_entries=5" % SNI_BLOG),
-        "check": adhoc("src=%s host=api.github.com allowed_response_flags=-,UF,URX min_count=4" % UFURX,
+        "check": adhoc("src=%s host=api.github.com allowed_response_flags=-,UF,URX min_count=4 hop=any" % UFURX,
                        check=True),
         "play": start(["ansible-playbook", str(playbook)]),
     }
@@ -141,9 +156,12 @@ def test_passing_check_returns_the_real_entry(runs):
     assert entry["upstream_cluster"] == "outbound|443||edition.cnn.com"
     assert (entry["response_code"], entry["response_flags"], entry["bytes_sent"]) == (0, "-", 2504306)
     assert entry["start_time"] == "2024-01-11T21:09:42.835Z" and entry["pod"] == GW
-    assert res["pods"] == {GW: {"lines": 2, "matches": 1}}
-    assert res["other_hosts"] == [{"host": "edition.cnn.com:80", "count": 1}]
-    assert res["msg"] == "1 entry for edition.cnn.com:443 in %s (expected at least 1; flags: - \u00d71)" % GW
+    assert entry["hop"] == "gateway"
+    assert res["pods"] == {GW: pod_facts(2, 1)}
+    assert res["complete"] is True and res["reason"] is None and res["hop"] == "gateway"
+    assert res["other_hosts"] == []  # a passing check skips the diagnosis
+    assert res["msg"] == ("1 entry for edition.cnn.com:443 at the gateway hop in %s (expected at least 1; "
+                          "flags: - \u00d71)" % GW)
 
 
 def test_failed_expectation_fails_with_msg_and_all_facts(runs):
@@ -153,7 +171,7 @@ def test_failed_expectation_fails_with_msg_and_all_facts(runs):
     assert res["failed"] is True and res["changed"] is False
     assert set(res) >= FACT_KEYS
     assert res["passed"] is False and res["count"] == 0 and res["entries"] == []
-    assert res["msg"] == ("0 entries for httpbin.org:443 in %s since 2023-01-01T00:00:00Z (expected at least 1); "
+    assert res["msg"] == ("0 entries for httpbin.org:443 at the gateway hop in %s since 2023-01-01T00:00:00Z (expected at least 1); "
                           "seen: cloud.ibm.com \u00d71, de.wikipedia.org \u00d71, en.wikipedia.org \u00d71" % SNI_BLOG)
     assert res["lines_total"] == 3 and res["lines_unparsed"] == 0
     assert {"host": "en.wikipedia.org", "count": 1} in res["other_hosts"]
@@ -166,6 +184,7 @@ def test_check_mode_and_allowed_flags(runs):
     assert res["response_flags"] == {"UF,URX": 4}
     assert [e["duration_ms"] for e in res["entries"]] == [9995, 9999, 9994, 9999]
     assert {e["upstream_cluster"] for e in res["entries"]} == {"InboundPassthroughCluster"}
+    assert {e["hop"] for e in res["entries"]} == {"inbound"}
 
 
 @pytest.mark.parametrize("task,fragment", [
@@ -177,7 +196,12 @@ def test_check_mode_and_allowed_flags(runs):
     ("bad expect", "value of expect must be one of: present, absent"),
     ("missing src", "cannot read src %s: No such file or directory" % os.path.join(BAD, "no-such-file.log")),
     ("huge line", "longer than 1048576 bytes"),
-    ("lines absent fails", "1 entry for edition.cnn.com:80 in lines (expected none; flags: - \u00d71)"),
+    ("lines absent fails", ("1 entry for edition.cnn.com:80 at the gateway hop in lines (expected none; "
+                            "flags: - \u00d71)")),
+    ("bad hop", "value of hop must be one of: gateway, client, any, got: sidecar"),
+    ("bad client_ip", "client_ip '10.0.0' is not an IP address"),
+    ("timeout 0", "timeout must be at least 1 second"),
+    ("max_bytes 0", "max_bytes must be at least 1"),
 ])
 def test_rejected_inputs_fail_cleanly(runs, task, fragment):
     res = by_name(runs["play"])[task]
@@ -191,10 +215,10 @@ def test_content_and_lines_inputs(runs):
     content = results["content"]
     assert content["passed"] is True and content["count"] == 1
     assert content["entries"][0]["pod"] == "content"
-    assert content["msg"].startswith("1 entry for edition.cnn.com:443 in content since 2024-01-10T00:00:00+00:00")
+    assert content["msg"].startswith("1 entry for edition.cnn.com:443 at the gateway hop in content since "
+                                     "2024-01-10T00:00:00+00:00")
     absent = results["lines absent"]
-    assert absent["passed"] is True and absent["count"] == 0 and absent["pods"] == {"lines": {"lines": 2,
-                                                                                              "matches": 0}}
+    assert absent["passed"] is True and absent["count"] == 0 and absent["pods"] == {"lines": pod_facts(2, 0)}
     assert "as expected (absent)" in absent["msg"]
 
 
@@ -216,3 +240,15 @@ def test_bad_input_corpus_through_ansible(runs):
                 assert value in res["msg"], name
             else:
                 assert res[key] == value, (name, key)
+
+
+def test_fail_on_mismatch_false_returns_the_facts(runs):
+    results = by_name(runs["play"])
+    res = results["facts only"]  # hop 1 lines only: the gateway hop has none
+    assert "failed" not in res or res["failed"] is False
+    assert res["passed"] is False and res["count"] == 0 and res["other_hops"] == {"client": 1}
+    assert "from other hops: client" in res["msg"]
+    res = results["facts only absent"]
+    assert res.get("failed") is not True and res["passed"] is False and res["count"] == 1
+    res = results["hop 1 at the client"]
+    assert res["passed"] is True and res["entries"][0]["hop"] == "client"

@@ -419,7 +419,10 @@ def test_destination_rule_on_the_wrong_lookup_path():
     assert "egress-config/egressgateway-for-cnn" in ev and HOP1 in ev
 
 
-def test_upstream_failure_flags_point_at_dns():
+def test_sidecar_upstream_failure_lines_are_not_gateway_evidence():
+    # The real UF,URX lines of gh-istio-56356 were written by a sidecar (InboundPassthroughCluster).
+    # Offered as the gateway's log they used to count as the gateway's entries and point at DNS;
+    # the log module now classifies them as hop "inbound", so the gateway shows nothing for the host.
     facts = passing_facts()
     host = "api.github.com"
     facts["settings"]["hosts"] = [{"host": host, "port": 443, "url": "https://api.github.com/"}]
@@ -431,10 +434,20 @@ def test_upstream_failure_flags_point_at_dns():
     report = vr.build_report(facts)
     v = verdicts(report)
     assert v["gateway_log"] == vr.FAIL and v["call"] == vr.FAIL
-    assert diag_ids(report)[0] == "dns_resolution"
-    assert "UF,URX" in " ".join(report["diagnosis"][0]["evidence"])
-    log_row = check_row(report, "gateway_log")
-    assert "response flags UF,URX" in log_row["actual"] or "UF,URX" in log_row["actual"]
+    ids = diag_ids(report)
+    assert "dns_resolution" not in ids
+    assert ids[0] == "registered_host_unreachable"
+
+
+def test_503_from_the_registered_host_points_at_dns():
+    facts = passing_facts()
+    facts["calls"][HOST].update(codes=["503"], rc=0)
+    facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})
+    report = vr.build_report(facts)
+    assert verdicts(report)["call"] == vr.FAIL
+    ids = diag_ids(report)
+    assert ids[0] == "dns_resolution"
+    assert "%s returned 503" % HOST in " ".join(report["diagnosis"][0]["evidence"])
 
 
 def test_client_without_sidecar():

@@ -188,7 +188,8 @@ def _show(value):
     text = json.dumps(value, sort_keys=True, default=str)
     if len(text) > 40:
         text = text[:37] + "..."
-    return "a %s (%s)" % (_json_type(value), text)
+    kind = _json_type(value)
+    return "%s %s (%s)" % ("an" if kind == "object" else "a", kind, text)
 
 
 def _shape_error(where, key, value, expected):

@@ -47,11 +47,11 @@ def trimmed():
 
 
 def section(dump, kind):
-    return [e for e in dump["configs"] if e["@type"].endswith("." + kind)][0]
+    return next(e for e in dump["configs"] if e["@type"].endswith("." + kind))
 
 
 def listener(dump, name="0.0.0.0_443"):
-    return [i for i in section(dump, "ListenersConfigDump")["dynamic_listeners"] if i["name"] == name][0][
+    return next(i for i in section(dump, "ListenersConfigDump")["dynamic_listeners"] if i["name"] == name)[
         "active_state"]["listener"]
 
 

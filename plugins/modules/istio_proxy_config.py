@@ -408,6 +408,7 @@ raw:
 
 import os
 import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -436,6 +437,20 @@ class ReadError(Exception):
         self.facts = facts
 
 
+class Deadline:
+    """The module's ``timeout``: what is left of it, for each call in turn."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self, doing):
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise ReadError("the %s s timeout ran out before %s" % (self.seconds, doing))
+        return left
+
+
 def _first_line(text, limit=300):
     for line in (text or "").splitlines():
         if line.strip():
@@ -459,25 +474,30 @@ def find_proxy_container(pod, container):
 
 
 def read_dump_api(core, namespace, pod_name, container, timeout):
-    """Read the config dump through the API exec; raise ReadError with one sentence."""
+    """Read the config dump through the API exec within ``timeout`` seconds; raise ReadError with one sentence."""
     what = "pod %s/%s" % (namespace, pod_name)
+    deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout)
+    server = kube.server_of(core)
     try:
-        pod = core.read_namespaced_pod(name=pod_name, namespace=namespace)
+        left = deadline.remaining("reading %s" % what)
+        pod = core.read_namespaced_pod(name=pod_name, namespace=namespace,
+                                       _request_timeout=kube.request_timeout(left))
+    except ReadError:
+        raise
     except Exception as exc:
-        if kube.HAS_KUBERNETES and isinstance(exc, kube.ApiException):
-            raise ReadError(kube.describe_api_error(exc, what)) from None
-        raise ReadError("could not reach the Kubernetes API while reading %s: %s" % (what, exc)) from None
+        raise ReadError(kube.describe_api_error(exc, what, server, deadline.seconds)) from None
     find_proxy_container(pod, container)
     try:
-        rc, out, err = kube.exec_in_pod(core, namespace, pod_name, container, EXEC_COMMAND, timeout=timeout)
+        left = deadline.remaining("the exec in %s" % what)
+        rc, out, err = kube.exec_in_pod(core, namespace, pod_name, container, EXEC_COMMAND, timeout=left)
     except kube.KubeError as exc:
         text = to_native(exc)
         if _NO_BINARY.search(text):
             raise ReadError("container %s in %s has no pilot-agent, so it is not an Istio proxy container: %s"
                             % (container, what, text[:300])) from None
-        if _FORBIDDEN.search(text):
-            raise ReadError("exec in container %s of %s was denied (HTTP 403): the kubeconfig's user needs "
-                            "'create' on pods/exec in namespace %s" % (container, what, namespace)) from None
+        if _FORBIDDEN.search(text) and "pods/exec" not in text:
+            raise ReadError("forbidden: create pods/exec in namespace %s (HTTP 403): exec in container %s of %s "
+                            "was denied: %s" % (namespace, container, what, text[:300])) from None
         raise ReadError(text) from None
     if rc not in (0, None) or (rc is None and not out.strip()):
         detail = _first_line(err) or _first_line(out) or "no output"
@@ -489,20 +509,30 @@ def read_dump_api(core, namespace, pod_name, container, timeout):
     return out
 
 
-def read_dump_istioctl(module, namespace, pod_name, kubeconfig, context):
+def read_dump_istioctl(module, namespace, pod_name, auth, timeout):
     istioctl = module.get_bin_path("istioctl")
     if not istioctl:
         raise ReadError("source=istioctl was requested but istioctl is not on PATH; use source=api, which "
                         "needs no istioctl")
     cmd = [istioctl, "proxy-config", "all", "%s.%s" % (pod_name, namespace), "-o", "json"]
-    kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG")
-    context = context or os.environ.get("K8S_AUTH_CONTEXT")
+    kubeconfig, context = auth.get("kubeconfig"), auth.get("context")
+    if kubeconfig is not None and not isinstance(kubeconfig, str):
+        raise ReadError("source=istioctl needs kubeconfig as a file path, not a %s" % type(kubeconfig).__name__)
     if kubeconfig:
-        cmd += ["--kubeconfig", kubeconfig]
+        cmd += ["--kubeconfig", os.path.expanduser(kubeconfig)]
     if context:
         cmd += ["--context", context]
+    # istioctl has no overall timeout of its own: coreutils timeout bounds it
+    # (TERM, then KILL 5 s later), so a silent API server cannot hang the task.
+    bounded = cmd
+    limiter = module.get_bin_path("timeout")
+    if limiter:
+        bounded = [limiter, "-k", "5", str(int(timeout)), *cmd]
     # Stable locale: the error text below is matched in English.
-    rc, out, err = module.run_command(cmd, environ_update={"LC_ALL": "C", "LANG": "C"})
+    rc, out, err = module.run_command(bounded, environ_update={"LC_ALL": "C", "LANG": "C"})
+    if limiter and rc in (124, 137):
+        raise ReadError("istioctl proxy-config all did not finish within the %s s timeout for pod %s/%s"
+                        % (int(timeout), namespace, pod_name), rc=rc, stderr=err, cmd=cmd)
     if rc != 0:
         detail = _first_line(err) or _first_line(out) or "no output"
         if "not found" in detail.lower() and pod_name in detail:
@@ -517,21 +547,23 @@ def read_dump_istioctl(module, namespace, pod_name, kubeconfig, context):
 
 
 def main():
+    argument_spec = {
+        "pod": {"type": "str"},
+        "namespace": {"type": "str"},
+        "container": {"type": "str", "default": "istio-proxy"},
+        "source": {"type": "str", "default": "api", "choices": ["api", "istioctl"]},
+        "src": {"type": "path"},
+        "host": {"type": "str"},
+        "port": {"type": "int", "default": 443},
+        "address": {"type": "str"},
+        "protocol": {"type": "str", "default": "auto", "choices": ["auto", "tls", "http"]},
+        "egress_gateway_service": {"type": "str", "default": DEFAULT_EGRESS_GATEWAY_SERVICE},
+        "include_raw": {"type": "bool", "default": False},
+        "timeout": {"type": "int", "default": 60},
+    }
+    argument_spec.update(kube.AUTH_ARG_SPEC)
     module = AnsibleModule(
-        argument_spec={
-            "pod": {"type": "str"},
-            "namespace": {"type": "str"},
-            "container": {"type": "str", "default": "istio-proxy"},
-            "source": {"type": "str", "default": "api", "choices": ["api", "istioctl"]},
-            "src": {"type": "path"},
-            "host": {"type": "str"},
-            "port": {"type": "int", "default": 443},
-            "egress_gateway_service": {"type": "str", "default": DEFAULT_EGRESS_GATEWAY_SERVICE},
-            "include_raw": {"type": "bool", "default": False},
-            "timeout": {"type": "int", "default": 60},
-            "kubeconfig": {"type": "path"},
-            "context": {"type": "str"},
-        },
+        argument_spec=argument_spec,
         mutually_exclusive=[["src", "pod"]],
         required_one_of=[["src", "pod"]],
         required_by={"pod": "namespace"},
@@ -542,6 +574,8 @@ def main():
         module.fail_json(msg="port must be between 1 and 65535, got %d" % p["port"])
     if p["host"] is not None and not p["host"].strip():
         module.fail_json(msg="host must not be empty; omit it to skip the destination analysis")
+    if p["address"] is not None and p["host"] is None:
+        module.fail_json(msg="address needs host: it is the IP address the client connects to for host")
     if not (p["egress_gateway_service"] or "").strip():
         module.fail_json(msg="egress_gateway_service must not be empty")
     if p["timeout"] < 1:
@@ -559,14 +593,16 @@ def main():
     else:
         result["source"] = p["source"]
         where = "pod %s/%s" % (p["namespace"], p["pod"])
+        auth = kube.auth_from_params(p)
         try:
             if p["source"] == "istioctl":
-                data, cmd = read_dump_istioctl(module, p["namespace"], p["pod"], p["kubeconfig"], p["context"])
+                data, cmd = read_dump_istioctl(module, p["namespace"], p["pod"], auth, p["timeout"])
                 result["cmd"] = cmd
             else:
                 result["cmd"] = list(EXEC_COMMAND)
-                core = kube.core_client(p["kubeconfig"], p["context"])
-                data = read_dump_api(core, p["namespace"], p["pod"], p["container"], p["timeout"])
+                deadline = Deadline(p["timeout"])
+                core = kube.core_client(auth=auth, timeout=p["timeout"])
+                data = read_dump_api(core, p["namespace"], p["pod"], p["container"], deadline)
         except kube.KubeError as exc:
             module.fail_json(msg=to_native(exc), **result)
         except ReadError as exc:
@@ -578,7 +614,8 @@ def main():
         data = None  # let the text go before the facts are built
         result.update(cfg.facts())
         if p["host"] is not None:
-            result["destination"] = cfg.find_destination(p["host"], p["port"], p["egress_gateway_service"])
+            result["destination"] = cfg.find_destination(p["host"], p["port"], p["egress_gateway_service"],
+                                                         address=p["address"], protocol=p["protocol"])
     except ConfigDumpError as exc:
         module.fail_json(msg="%s: %s" % (where, to_native(exc)), **result)
     if p["include_raw"]:

@@ -27,6 +27,19 @@ description:
     (C(outbound|443||httpbin.org)) and the SNI filter chain that selects it.
   - TLS passthrough routing lives in the listeners, not in the routes, so this module reads filter chains;
     C(istioctl proxy-config routes) shows nothing for it.
+  - The connection is followed as Envoy routes it. On a sidecar, the listener bound to the destination
+    address and port comes first (a ServiceEntry or DNS-proxy VIP such as C(240.240.0.1_443)), then
+    C(0.0.0.0_<port>), then the C(virtualOutbound) capture listener. On that listener the filter chain is
+    chosen with the whole C(filter_chain_match), in Envoy's order (destination port, destination address,
+    server name, transport protocol, application protocols, direct source address, source type, source
+    address, source port), the most specific value winning at each step and an empty criterion matching
+    anything; no matching chain means the C(default_filter_chain), else the connection is closed.
+    Server names match exactly first, then by the longest C(*.) wildcard suffix.
+  - A TLS call (O(protocol=tls), the default on port 443) has transport C(tls), SNI O(host) and the ALPN
+    curl offers (C(h2), C(http/1.1)); a plain call (O(protocol=http)) has C(raw_buffer) and C(http/1.1), and
+    the route table of the chosen HTTP chain then decides by domain. What cannot be known from the dump
+    (the destination address without O(address), the client's source port) is taken as not matching a
+    chain restricted to it, and RV(destination.assumptions) says so.
   - The module never changes anything.
 author:
   - homelab platform engineers (!UNKNOWN)
@@ -75,6 +88,20 @@ options:
       - Destination port of O(host), 1-65535.
     type: int
     default: 443
+  address:
+    description:
+      - The IP address the client connects to for O(host), when known (for example what the client pod
+        resolved). Then only the listener Envoy hands that address to is followed.
+      - Without it, every listener the host can be reached on is followed; a VIP listener routing the
+        host is reported first, the others in RV(destination.paths) and RV(destination.alternatives).
+    type: str
+  protocol:
+    description:
+      - The call to follow. V(tls) is a TLS connection with SNI O(host); V(http) is plain HTTP/1.1 with
+        Host O(host); V(auto) is V(tls) on port 443 and V(http) on any other port.
+    type: str
+    choices: [auto, tls, http]
+    default: auto
   egress_gateway_service:
     description:
       - Fully qualified name of the egress gateway's Kubernetes Service. A destination cluster whose host
@@ -88,11 +115,15 @@ options:
     default: false
   timeout:
     description:
-      - Seconds to wait for the pod exec of O(source=api).
+      - Seconds the whole live read may take, at least 1. With O(source=api) it bounds the pod read (connect
+        and answer), the exec's websocket upgrade, every read of its output, and the run of C(pilot-agent);
+        with O(source=istioctl) the istioctl process (through coreutils C(timeout) when installed).
+      - An API server that refuses, does not answer or stops answering fails the task within it, with one
+        sentence naming the server.
     type: int
     default: 60
 extends_documentation_fragment:
-  - homelab.istio_egress.kube
+  - homelab.istio_egress.kube_auth
 attributes:
   check_mode:
     support: full
@@ -155,6 +186,22 @@ EXAMPLES = r"""
       - gateway_proxy.proxy.type == 'router'
       - gateway_proxy.destination.cluster == 'outbound|443||httpbin.org'
 
+- name: Connection options once per play (kubernetes.core's names; api_host for its host)
+  module_defaults:
+    group/homelab.istio_egress.istio_egress:
+      api_host: https://10.0.0.10:6443
+      api_key: "{{ lookup('ansible.builtin.env', 'VERIFY_TOKEN') }}"
+      ca_cert: /etc/kubernetes/pki/ca.crt
+  block:
+    - name: Follow the address the client resolved, within 20 seconds
+      homelab.istio_egress.istio_proxy_config:
+        pod: "{{ client_pod }}"
+        namespace: demo
+        host: httpbin.org
+        address: 240.240.0.1
+        timeout: 20
+      register: client_vip
+
 - name: Analyse a dump saved earlier, with a gateway in its own namespace
   homelab.istio_egress.istio_proxy_config:
     src: /tmp/sleep-config_dump.json
@@ -171,9 +218,9 @@ proxy:
   contains:
     type:
       description:
-        - V(sidecar), V(router) (a gateway) or V(waypoint), from the node id prefix (C(sidecar~...));
-          without one, V(router) when the node metadata has C(ROUTER_MODE), V(sidecar) when the dump
-          has the iptables capture listener, else V(unknown).
+        - V(sidecar), V(router) (a gateway) or V(waypoint), from the node id prefix (C(sidecar~...)) only;
+          V(unknown) when the dump has no bootstrap node id. It is never guessed from the listeners, so a
+          dump offered as a gateway's is a gateway's only when this says V(router).
       type: str
       sample: sidecar
     istio_version:
@@ -229,6 +276,10 @@ listeners:
     - Per chain, C(filter) is the terminal network filter (V(tcp_proxy), V(http_connection_manager), or the
       filter's own name), C(cluster) or C(weighted_clusters) its tcp_proxy destination, and
       C(route_config_name) the route table of an HTTP chain.
+    - The chain's C(filter_chain_match) is given as C(server_names) (lower-cased), C(destination_port),
+      C(prefix_ranges), C(transport_protocol), C(application_protocols), C(direct_source_prefix_ranges),
+      C(source_type), C(source_prefix_ranges) and C(source_ports) (empty or null when not set), and
+      C(terminates_tls) is true when the chain has a TLS transport socket.
   returned: always
   type: list
   elements: dict
@@ -244,6 +295,14 @@ listeners:
           default: false
           server_names: [httpbin.org]
           destination_port: null
+          prefix_ranges: []
+          transport_protocol: null
+          application_protocols: []
+          direct_source_prefix_ranges: []
+          source_type: null
+          source_prefix_ranges: []
+          source_ports: []
+          terminates_tls: false
           filter: tcp_proxy
           cluster: outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local
           weighted_clusters: null
@@ -252,6 +311,14 @@ listeners:
           default: true
           server_names: []
           destination_port: null
+          prefix_ranges: []
+          transport_protocol: null
+          application_protocols: []
+          direct_source_prefix_ranges: []
+          source_type: null
+          source_prefix_ranges: []
+          source_ports: []
+          terminates_tls: false
           filter: tcp_proxy
           cluster: BlackHoleCluster
           weighted_clusters: null
@@ -281,17 +348,42 @@ outbound_traffic_policy:
   type: dict
   contains:
     mode:
-      description: V(ALLOW_ANY), V(REGISTRY_ONLY) or V(unknown) (always on a router).
+      description:
+        - Where unregistered traffic goes, followed as Envoy routes it in three places - a TCP connection
+          to a port without a listener (the C(virtualOutbound) catch-all), TLS to an unregistered host on
+          port 443 (C(0.0.0.0_443), else the capture listener), and the C(allow_any) / C(block_all) virtual
+          hosts of the HTTP route tables.
+        - V(REGISTRY_ONLY) when every one found ends in C(BlackHoleCluster) (or a 502 direct response),
+          V(ALLOW_ANY) when every one reaches C(PassthroughCluster) or an egress proxy, V(mixed) when they
+          disagree (never V(REGISTRY_ONLY) while an unregistered host would reach C(PassthroughCluster)),
+          V(unknown) when none was found and always on a router.
       type: str
       sample: REGISTRY_ONLY
     evidence:
-      description: Sentences naming the listener chains or virtual hosts the mode was read from, decisive first.
+      description: >-
+        Sentences naming the listener chains or virtual hosts the mode was read from; with V(mixed) the
+        first says which paths disagree.
       type: list
       elements: str
       sample:
         - >-
           listener virtualOutbound catch-all filter chain virtualOutbound-catchall-tcp
           → tcp_proxy BlackHoleCluster (REGISTRY_ONLY)
+    sources:
+      description: >-
+        The same evidence as records - C(mode), C(evidence), C(listener), C(filter_chain), C(cluster) (for a
+        listener) or C(route) (for a virtual host).
+      type: list
+      elements: dict
+      sample:
+        - mode: REGISTRY_ONLY
+          listener: virtualOutbound
+          route: null
+          filter_chain: virtualOutbound-catchall-tcp
+          cluster: BlackHoleCluster
+          evidence: >-
+            listener virtualOutbound catch-all filter chain virtualOutbound-catchall-tcp
+            → tcp_proxy BlackHoleCluster (REGISTRY_ONLY)
 destination:
   description: Where this proxy sends a connection to O(host):O(port).
   returned: when O(host) is given
@@ -305,11 +397,21 @@ destination:
       description: The port analysed.
       type: int
       sample: 443
+    address:
+      description: O(address), when given.
+      type: str
+      sample: null
+    call:
+      description: The call followed, V(tls) or V(http) (see O(protocol)).
+      type: str
+      sample: tls
     matched:
       description:
-        - True when a filter chain (SNI), a service VIP listener or an HTTP virtual host is configured for the
-          host. False when the connection would only hit a catch-all (then RV(destination.cluster) is that
-          catch-all, for example C(BlackHoleCluster)).
+        - True when the chain Envoy picks for the call is configured for the host - its server name matched
+          (exactly or by wildcard), it is a service VIP listener whose destination is the host (or O(address)),
+          or an HTTP virtual host has the host's domain. False when the connection only reaches a catch-all,
+          for example C(PassthroughFilterChain), C(BlackHoleCluster), or a chain matching only
+          C(destination_port) (then RV(destination.cluster) is where that catch-all sends it).
       type: bool
       sample: true
     protocol:
@@ -321,6 +423,12 @@ destination:
       description: Name of the listener that handles the connection.
       type: str
       sample: 0.0.0.0_443
+    listener_port:
+      description:
+        - Port of that listener. On a gateway it is the port the connection must arrive on, so it must equal
+          the gateway Service's targetPort for O(port) (8443 for 443 with the istio/gateway chart).
+      type: int
+      sample: 443
     filter_chain:
       description: Name of the selected filter chain, when it has one.
       type: str
@@ -354,8 +462,10 @@ destination:
       elements: str
       sample: [outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local]
     cluster_found:
-      description: Whether every destination cluster exists among RV(clusters); null when the dump has no
-        clusters section. False typically means a DestinationRule subset is missing.
+      description: >-
+        Whether every destination cluster exists among RV(clusters). Null (unknown) when the dump has no
+        clusters section, or when there is no destination cluster to look for. False typically means a
+        DestinationRule subset is missing.
       type: bool
       sample: true
     via_egress_gateway:
@@ -384,7 +494,28 @@ destination:
         outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local;
         httpbin.org is sent to the egress gateway istio-egressgateway.istio-system.svc.cluster.local (hop 1)
     alternatives:
-      description: Other chains that also match the host (for example on a VIP and on 0.0.0.0), as sentences.
+      description: >-
+        Where the other listeners the call can hit send it (for example C(0.0.0.0_443) when a VIP listener was
+        reported), as sentences with the condition under which each applies.
+      type: list
+      elements: str
+      sample: []
+    paths:
+      description:
+        - Every listener the call can hit, the reported one first, as records with C(listener),
+          C(listener_port), C(address), C(when) (the condition, null for the only path), C(matched),
+          C(filter_chain), C(server_names), C(route), C(virtual_host), C(cluster), C(clusters),
+          C(cluster_found), C(via_egress_gateway), C(direct) and C(evidence).
+        - Traffic goes through the gateway whatever address the client resolves only when every path has
+          C(via_egress_gateway=true).
+      type: list
+      elements: dict
+      sample: []
+    assumptions:
+      description: >-
+        What the answer takes for granted because the dump cannot tell (for example "the destination
+        address is not known - taken to be outside 10.96.0.0/16, which 1 filter chain requires"). Empty when
+        every criterion of the chains was decided.
       type: list
       elements: str
       sample: []

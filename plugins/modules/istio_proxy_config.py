@@ -537,6 +537,7 @@ raw:
   sample: {configs: []}
 """
 
+import ipaddress
 import os
 import re
 import time
@@ -707,6 +708,12 @@ def main():
         module.fail_json(msg="host must not be empty; omit it to skip the destination analysis")
     if p["address"] is not None and p["host"] is None:
         module.fail_json(msg="address needs host: it is the IP address the client connects to for host")
+    if p["address"] is not None:
+        try:
+            ipaddress.ip_address(p["address"].strip())
+        except ValueError:
+            module.fail_json(msg="address must be an IP address (the one the client connects to), not %r"
+                             % p["address"])
     if not (p["egress_gateway_service"] or "").strip():
         module.fail_json(msg="egress_gateway_service must not be empty")
     if p["timeout"] < 1:

@@ -127,10 +127,13 @@ if HAS_KUBERNETES:
 
         default_request_timeout = (CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
 
-        def request(self, method, url, *args, **kwargs):
+        # call_api is the one entry every generated method goes through, with
+        # _request_timeout as a keyword, in the old (<= 31) and the new (>= 32)
+        # generated clients alike; ApiClient.request exists only in the old ones.
+        def call_api(self, *args, **kwargs):
             if kwargs.get("_request_timeout") is None:
                 kwargs["_request_timeout"] = self.default_request_timeout
-            return super(BoundedApiClient, self).request(method, url, *args, **kwargs)
+            return super(BoundedApiClient, self).call_api(*args, **kwargs)
 
 
 def _configuration(auth):

@@ -120,3 +120,38 @@ def test_urllib3_errors_name_the_server():
     pool = urllib3.HTTPSConnectionPool("10.0.0.1", 6443)
     exc = urllib3.exceptions.MaxRetryError(pool, "/api", urllib3.exceptions.ConnectTimeoutError(pool, "timed out"))
     assert kube.describe_api_error(exc, "pod a/b") == "connecting to https://10.0.0.1:6443 timed out while reading pod a/b"
+
+
+@pytest.mark.skipif(not kube.HAS_KUBERNETES, reason="needs the kubernetes client")
+def test_every_call_of_core_client_is_bounded(tmp_path):
+    """A local server that accepts and never answers: a call without its own _request_timeout ends anyway.
+
+    egress_log_assert calls core_client(kubeconfig, context) and the client's methods without a timeout:
+    the client's default request timeout bounds them (before: they waited forever).
+    """
+    import socket
+    import time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    config = tmp_path / "kubeconfig"
+    config.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:%d" % port,
+                                               "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "u", "user": {"token": "synthetic"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "x", "user": "u"}}]}))
+    try:
+        core = kube.core_client(str(config), None)
+        core.api_client.default_request_timeout = kube.request_timeout(1.5)
+        start = time.monotonic()
+        with pytest.raises(Exception) as err:
+            core.list_namespaced_pod("istio-system", label_selector="istio=egressgateway")
+        assert time.monotonic() - start < 6
+        msg = kube.describe_api_error(err.value, "pods in namespace istio-system")
+        assert msg.startswith(("connecting to https://127.0.0.1:%d timed out" % port,
+                               "https://127.0.0.1:%d did not answer" % port)), msg
+    finally:
+        srv.close()

@@ -361,6 +361,60 @@ def _ip(text):
         return None
 
 
+_EMPTY = {}
+
+
+def _match_server_names(match, where, key):
+    # Envoy compares SNI case-insensitively (DNS names); keep them lower-case.
+    return [n.lower() for n in _str_list(match, where, key)]
+
+
+def _match_port(match, where, key):
+    # Envoy reads destination_port 0 as "any port" (unset UInt32Value).
+    return _opt_int(match, where, key) or None
+
+
+def _match_str(match, where, key):
+    return _opt_str(match, where, key) or None
+
+
+def _match_cidrs(match, where, key):
+    return _cidrs(match, where, key, None)
+
+
+def _match_ints(match, where, key):
+    return _int_list(match, where, key, None)
+
+
+def _match_source_type(match, where, key):
+    value = match[key]
+    names = {0: "ANY", 1: "SAME_IP_OR_LOOPBACK", 2: "EXTERNAL"}
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = names.get(value, value)
+    if value not in ("ANY", "SAME_IP_OR_LOOPBACK", "EXTERNAL"):
+        raise _shape_error(where, key, value, "ANY, SAME_IP_OR_LOOPBACK or EXTERNAL")
+    return None if value == "ANY" else value
+
+
+_MATCH_PARSERS = {
+    "server_names": _match_server_names,
+    "destination_port": _match_port,
+    "prefix_ranges": _match_cidrs,
+    "transport_protocol": _match_str,
+    "application_protocols": _str_list,
+    "direct_source_prefix_ranges": _match_cidrs,
+    "source_type": _match_source_type,
+    "source_prefix_ranges": _match_cidrs,
+    "source_ports": _match_ints,
+}
+# FilterChainMatch field -> chain key, in snake_case (Envoy's admin) and lowerCamelCase (protojson).
+_MATCH_FIELDS = {}
+for _field in _MATCH_PARSERS:
+    _MATCH_FIELDS[_field] = _field
+    _head, *_rest = _field.split("_")
+    _MATCH_FIELDS[_head + "".join(p.title() for p in _rest)] = _field
+
+
 # --------------------------------------------------------------------------
 # the parser
 
@@ -438,25 +492,36 @@ class ProxyConfig:
 
     def _add_clusters(self, entry):
         self._have_clusters = True
+        clusters, names = self.clusters, self._cluster_names
         for key, camel in (("static_clusters", "staticClusters"),
                            ("dynamic_active_clusters", "dynamicActiveClusters")):
-            where = "ClustersConfigDump %s" % key
-            for i, item in enumerate(_items(entry, where, key, camel)):
-                here = "cluster %s[%d]" % (key, i)
-                cluster = _unwrap(item, "cluster", here)
-                name = _opt_str(cluster, here, "name")
-                if not name:
-                    raise ConfigDumpError("the config dump has a shape Envoy never prints: %s has no name" % here)
-                here = "cluster '%s'" % name
-                ctype = _opt_str(cluster, here, "type")
+            # Checked inline, not through the _opt_* helpers: a big mesh has
+            # tens of thousands of clusters and this loop is the hot one.
+            for i, item in enumerate(_opt_list(entry, "ClustersConfigDump", key, camel)):
+                if not isinstance(item, dict):
+                    raise _shape_error("ClustersConfigDump", "%s[%d]" % (key, i), item, "an object")
+                cluster = item.get("cluster")
+                if cluster is None:
+                    cluster = item
+                elif not isinstance(cluster, dict):
+                    raise _shape_error("cluster %s[%d]" % (key, i), "cluster", cluster, "an object")
+                name = cluster.get("name")
+                if not isinstance(name, str) or not name:
+                    if name is None or name == "":
+                        raise ConfigDumpError("the config dump has a shape Envoy never prints: cluster %s[%d] "
+                                              "has no name" % (key, i))
+                    raise _shape_error("cluster %s[%d]" % (key, i), "name", name, "a string")
+                ctype = cluster.get("type")
                 if ctype is None:
-                    custom = _opt_dict(cluster, here, "cluster_type", "clusterType")
+                    custom = _opt_dict(cluster, "cluster '%s'" % name, "cluster_type", "clusterType")
                     # Envoy omits enum defaults when it prints: no type is STATIC.
-                    ctype = _opt_str(custom, here + " cluster_type", "name") or "STATIC"
+                    ctype = _opt_str(custom, "cluster '%s' cluster_type" % name, "name") or "STATIC"
+                elif not isinstance(ctype, str):
+                    raise _shape_error("cluster '%s'" % name, "type", ctype, "a string")
                 direction, port, subset, host = parse_cluster_name(name)
-                self.clusters.append({"name": name, "direction": direction, "port": port,
-                                      "subset": subset, "host": host, "type": ctype})
-                self._cluster_names.add(name)
+                clusters.append({"name": name, "direction": direction, "port": port,
+                                 "subset": subset, "host": host, "type": ctype})
+                names.add(name)
 
     def _add_listeners(self, entry):
         self._have_listeners = True
@@ -510,51 +575,72 @@ class ProxyConfig:
             self._virtual = listener
 
     def _chain(self, fc, listener, default, where):
-        match = _opt_dict(fc, where, "filter_chain_match", "filterChainMatch")
-        mwhere = where + " filter_chain_match"
-        dport = _opt_int(match, mwhere, "destination_port", "destinationPort")
-        source_type = _g_source_type(match, mwhere)
+        match = fc.get("filter_chain_match")
+        if match is None:
+            match = fc.get("filterChainMatch", _EMPTY)
+        if not isinstance(match, dict):
+            raise _shape_error(where, "filter_chain_match", match, "an object")
+        name = fc.get("name")
+        if name is not None and not isinstance(name, str):
+            raise _shape_error(where, "name", name, "a string")
         chain = {
-            "name": _opt_str(fc, where, "name"),
+            "name": name,
             "default": default,
-            # Envoy compares SNI case-insensitively (DNS names); keep them lower-case.
-            "server_names": [s.lower() for s in _str_list(match, mwhere, "server_names", "serverNames")],
-            # Envoy reads destination_port 0 as "any port" (unset UInt32Value).
-            "destination_port": dport or None,
-            "prefix_ranges": _cidrs(match, mwhere, "prefix_ranges", "prefixRanges"),
-            "transport_protocol": _opt_str(match, mwhere, "transport_protocol", "transportProtocol") or None,
-            "application_protocols": _str_list(match, mwhere, "application_protocols", "applicationProtocols"),
-            "direct_source_prefix_ranges": _cidrs(match, mwhere, "direct_source_prefix_ranges",
-                                                  "directSourcePrefixRanges"),
-            "source_type": source_type,
-            "source_prefix_ranges": _cidrs(match, mwhere, "source_prefix_ranges", "sourcePrefixRanges"),
-            "source_ports": _int_list(match, mwhere, "source_ports", "sourcePorts"),
+            "server_names": [],
+            "destination_port": None,
+            "prefix_ranges": [],
+            "transport_protocol": None,
+            "application_protocols": [],
+            "direct_source_prefix_ranges": [],
+            "source_type": None,
+            "source_prefix_ranges": [],
+            "source_ports": [],
             "filter": None,
             "cluster": None,
             "weighted_clusters": None,
             "route_config_name": None,
-            "terminates_tls": bool(_opt_dict(fc, where, "transport_socket", "transportSocket")
-                                   or _opt_dict(fc, where, "tls_context", "tlsContext")),
+            "terminates_tls": False,
         }
+        if "transport_socket" in fc or "transportSocket" in fc or "tls_context" in fc or "tlsContext" in fc:
+            chain["terminates_tls"] = bool(_opt_dict(fc, where, "transport_socket", "transportSocket")
+                                           or _opt_dict(fc, where, "tls_context", "tlsContext"))
+        if match:
+            # One pass over the keys present (usually just server_names): a dump
+            # of a big mesh has tens of thousands of chains.
+            mwhere = where + " filter_chain_match"
+            for key in match:
+                field = _MATCH_FIELDS.get(key)
+                if field is not None:
+                    chain[field] = _MATCH_PARSERS[field](match, mwhere, key)
         last = None
-        for i, flt in enumerate(_items(fc, where, "filters")):
-            here = "%s filter %d" % (where, i + 1)
-            fname = _opt_str(flt, here, "name") or ""
-            cfg = _filter_config(flt, here)
-            ftype = str(cfg.get("@type", ""))
-            if "tcp_proxy" in fname or ftype.endswith(".TcpProxy"):
+        for i, flt in enumerate(_opt_list(fc, where, "filters")):
+            fname = flt.get("name", "") if isinstance(flt, dict) else None
+            if not isinstance(fname, str):
+                here = "%s filter %d" % (where, i + 1)
+                if not isinstance(flt, dict):
+                    raise _shape_error(where, "filters[%d]" % i, flt, "an object")
+                raise _shape_error(here, "name", fname, "a string")
+            cfg = flt.get("typed_config")
+            if not isinstance(cfg, dict) or str(cfg.get("@type", "")).endswith("TypedStruct"):
+                cfg = _filter_config(flt, "%s filter %d" % (where, i + 1))
+            ftype = cfg.get("@type", "")
+            if "tcp_proxy" in fname or (isinstance(ftype, str) and ftype.endswith(".TcpProxy")):
+                here = "%s filter %d" % (where, i + 1)
                 last = "tcp_proxy"
                 chain["cluster"] = _opt_str(cfg, here, "cluster") or None
-                chain["weighted_clusters"] = _weighted(
-                    _opt_dict(cfg, here, "weighted_clusters", "weightedClusters"), here + " weighted_clusters")
-                legacy = _opt_dict(cfg, here, "deprecated_v1", "deprecatedV1")
-                if not chain["cluster"] and legacy:
+                if "weighted_clusters" in cfg or "weightedClusters" in cfg:
+                    chain["weighted_clusters"] = _weighted(
+                        _opt_dict(cfg, here, "weighted_clusters", "weightedClusters"), here + " weighted_clusters")
+                legacy = _opt_dict(cfg, here, "deprecated_v1", "deprecatedV1") if not chain["cluster"] else None
+                if legacy:
                     for j, route in enumerate(_items(legacy, here + " deprecated_v1", "routes")):
                         target = _opt_str(route, here + " deprecated_v1 routes[%d]" % j, "cluster")
                         if target:
                             chain["cluster"] = target
                             break
-            elif "http_connection_manager" in fname or ftype.endswith(".HttpConnectionManager"):
+            elif "http_connection_manager" in fname or (isinstance(ftype, str)
+                                                        and ftype.endswith(".HttpConnectionManager")):
+                here = "%s filter %d" % (where, i + 1)
                 last = "http_connection_manager"
                 rds = _opt_dict(cfg, here, "rds")
                 chain["route_config_name"] = _opt_str(rds, here + " rds", "route_config_name", "routeConfigName")
@@ -1104,18 +1190,6 @@ def _path_targets(path):
     if ch["cluster"]:
         return ch["cluster"], None, [ch["cluster"]]
     return None, None, []
-
-
-def _g_source_type(match, where):
-    value, key = _get(match, "source_type", "sourceType")
-    if value is _MISSING:
-        return None
-    names = {0: "ANY", 1: "SAME_IP_OR_LOOPBACK", 2: "EXTERNAL"}
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = names.get(value, value)
-    if value not in ("ANY", "SAME_IP_OR_LOOPBACK", "EXTERNAL"):
-        raise _shape_error(where, key, value, "ANY, SAME_IP_OR_LOOPBACK or EXTERNAL")
-    return None if value == "ANY" else value
 
 
 def _is_inbound(listener):

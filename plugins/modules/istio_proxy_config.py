@@ -732,6 +732,12 @@ def main():
         result["source"] = p["source"]
         where = "pod %s/%s" % (p["namespace"], p["pod"])
         auth = kube.auth_from_params(p)
+        if p["source"] == "istioctl":
+            unused = sorted(k for k in kube.AUTH_ARG_SPEC if k not in ("kubeconfig", "context") and p.get(k) is not None)
+            if unused:
+                module.fail_json(msg="source=istioctl takes only kubeconfig and context from the connection options; "
+                                     "%s would be ignored: use source=api, or a kubeconfig" % ", ".join(unused),
+                                 **result)
         try:
             if p["source"] == "istioctl":
                 data, cmd = read_dump_istioctl(module, p["namespace"], p["pod"], auth, p["timeout"])

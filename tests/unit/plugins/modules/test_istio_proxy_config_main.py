@@ -134,3 +134,11 @@ def test_address_and_protocol_options(capsys):
 def test_bad_address(capsys, args, msg):
     result = run_main(capsys, dict({"src": SIDECAR_130}, **args))
     assert result["failed"] is True and result["msg"] == msg
+
+
+def test_istioctl_refuses_options_it_cannot_pass(capsys):
+    result = run_main(capsys, {"pod": "sleep", "namespace": "demo", "source": "istioctl",
+                               "api_host": "https://10.0.0.1:6443", "api_key": "synthetic"})
+    assert result["failed"] is True
+    assert result["msg"] == ("source=istioctl takes only kubeconfig and context from the connection options; "
+                             "api_host, api_key would be ignored: use source=api, or a kubeconfig")

@@ -211,6 +211,11 @@ def core_client(kubeconfig=None, context=None, auth=None, timeout=None):
     return k8s_client.CoreV1Api(api_client(auth, timeout)) if HAS_KUBERNETES else api_client(auth, timeout)
 
 
+def kubeconfig_path(value):
+    """A kubeconfig option given as a path, with ~ expanded (the option is raw: a path or a dict)."""
+    return os.path.expanduser(value)
+
+
 def server_of(core):
     """The API server URL a client talks to (for messages)."""
     try:
@@ -294,7 +299,7 @@ def describe_api_error(exc, what, server=None, timeout=None):
         handshake = _HANDSHAKE.search(reason)
         if handshake:
             status = int(handshake.group(1))
-            body = reason.split("-+-+-")[-1] if "-+-+-" in reason else reason
+            body = reason.rsplit("-+-+-", maxsplit=1)[-1]
             match = re.search(r'"message":\s*"((?:[^"\\]|\\.)*)"', body)
             reason = match.group(1).replace('\\"', '"') if match else reason
         else:

@@ -538,7 +538,6 @@ raw:
 """
 
 import ipaddress
-import os
 import re
 import time
 
@@ -651,7 +650,7 @@ def read_dump_istioctl(module, namespace, pod_name, auth, timeout):
     if kubeconfig is not None and not isinstance(kubeconfig, str):
         raise ReadError("source=istioctl needs kubeconfig as a file path, not a %s" % type(kubeconfig).__name__)
     if kubeconfig:
-        cmd += ["--kubeconfig", os.path.expanduser(kubeconfig)]
+        cmd += ["--kubeconfig", kube.kubeconfig_path(kubeconfig)]
     if context:
         cmd += ["--context", context]
     # istioctl has no overall timeout of its own: coreutils timeout bounds it

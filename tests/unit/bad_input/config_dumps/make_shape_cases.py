@@ -63,6 +63,12 @@ def tcp_proxy(dump):
     return listener(dump)["filter_chains"][0]["filters"][-1]["typed_config"]
 
 
+def weight_as_string(dump):
+    cfg = tcp_proxy(dump)
+    cfg.pop("cluster")
+    cfg["weighted_clusters"] = {"clusters": [{"name": "outbound|443||httpbin.org", "weight": "100"}]}
+
+
 CASES = {
     "shape-server-name-number.json": ("server_names holds the number 443", lambda d: sni_match(d).update(
         server_names=[443])),
@@ -86,9 +92,7 @@ CASES = {
         d, "BootstrapConfigDump")["bootstrap"].update(node=None)),
     "shape-node-id-number.json": ("the node id is a number", lambda d: section(
         d, "BootstrapConfigDump")["bootstrap"]["node"].update(id=12)),
-    "shape-weight-string.json": ("a weighted cluster weight is a string", lambda d: (tcp_proxy(d).pop(
-        "cluster"), tcp_proxy(d).update(weighted_clusters={"clusters": [{"name": "outbound|443||httpbin.org",
-                                                                            "weight": "100"}]}))),
+    "shape-weight-string.json": ("a weighted cluster weight is a string", lambda d: weight_as_string(d)),
 }
 
 

@@ -302,10 +302,10 @@ class TestSyntheticSidecarEgress:
         assert dest["listener"] == "240.240.0.1_443" and dest["via_egress_gateway"] is True
         assert dest["evidence"].endswith("(if the client connects to 240.240.0.1 (the host's service address: a "
                                          "ServiceEntry address or one Istio's DNS proxy allocated))")
-        assert dest["alternatives"] == [
-            ("listener 0.0.0.0_443 filter chain SNI httpbin.org \u2192 tcp_proxy outbound|443||httpbin.org; the "
-            "sidecar sends httpbin.org directly, bypassing the egress gateway (if the client connects to any "
-            "other address of httpbin.org)")]
+        bypass = ("listener 0.0.0.0_443 filter chain SNI httpbin.org \u2192 tcp_proxy outbound|443||httpbin.org; the "
+                  "sidecar sends httpbin.org directly, bypassing the egress gateway (if the client connects to any "
+                  "other address of httpbin.org)")
+        assert dest["alternatives"] == [bypass]
         assert [(p["listener"], p["address"], p["via_egress_gateway"], p["direct"]) for p in dest["paths"]] == [
             ("240.240.0.1_443", "240.240.0.1", True, False), ("0.0.0.0_443", None, False, True)]
 

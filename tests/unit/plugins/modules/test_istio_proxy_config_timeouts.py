@@ -132,7 +132,7 @@ def run_module(tmp_path, args, env=None):
         child_env.pop(var, None)
     start = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-m", MODULE, str(args_file)], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-m", MODULE, str(args_file)], capture_output=True, text=True, check=False,
                               timeout=WALL, env=child_env, cwd=str(tmp_path))
     except subprocess.TimeoutExpired:
         pytest.fail("the module hung: still running after %d s with timeout=%d" % (WALL, TIMEOUT))
@@ -194,8 +194,7 @@ def test_istioctl_that_never_ends(tmp_path):
     fake.write_text("#!/bin/sh\n# SYNTHETIC: an istioctl that hangs like one talking to a silent API server\n"
                     "exec sleep 300\n")
     fake.chmod(0o755)
-    result = run_module(tmp_path, {"pod": "sleep-1", "namespace": "demo", "source": "istioctl",
-                                            "timeout": TIMEOUT},
-                                 env={"PATH": "%s:%s" % (fake.parent, os.environ.get("PATH", ""))})
+    result = run_module(tmp_path, {"pod": "sleep-1", "namespace": "demo", "source": "istioctl", "timeout": TIMEOUT},
+                        env={"PATH": "%s:%s" % (fake.parent, os.environ.get("PATH", ""))})
     assert result["msg"] == ("istioctl proxy-config all did not finish within the %d s timeout for pod demo/sleep-1"
                              % TIMEOUT)

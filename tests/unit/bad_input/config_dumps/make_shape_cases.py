@@ -92,7 +92,7 @@ CASES = {
         d, "BootstrapConfigDump")["bootstrap"].update(node=None)),
     "shape-node-id-number.json": ("the node id is a number", lambda d: section(
         d, "BootstrapConfigDump")["bootstrap"]["node"].update(id=12)),
-    "shape-weight-string.json": ("a weighted cluster weight is a string", lambda d: weight_as_string(d)),
+    "shape-weight-string.json": ("a weighted cluster weight is a string", weight_as_string),
 }
 
 

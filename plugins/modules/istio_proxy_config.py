@@ -743,9 +743,10 @@ def main():
                 result["cmd"] = cmd
             else:
                 result["cmd"] = list(EXEC_COMMAND)
-                deadline = Deadline(p["timeout"])
                 core = kube.core_client(auth=auth, timeout=p["timeout"])
-                data = read_dump_api(core, p["namespace"], p["pod"], p["container"], deadline)
+                # The deadline starts with the first network call: building the
+                # client is local work (slow only on a starved CPU).
+                data = read_dump_api(core, p["namespace"], p["pod"], p["container"], p["timeout"])
         except kube.KubeError as exc:
             module.fail_json(msg=to_native(exc), **result)
         except ReadError as exc:

@@ -5,15 +5,27 @@
 
 This is the only module_utils file that does I/O. It wraps the official
 Python client and turns every API failure into a KubeError carrying one clear
-sentence, so the modules can hand it to fail_json without a traceback.
+sentence (which server, what was read, and the cause: refused, timed out,
+credentials rejected, forbidden), so the modules can hand it to fail_json
+without a traceback.
+
+Every call is bounded in time: the client built by api_client()/core_client()
+gives each REST request a connect and a read timeout unless the caller sets its
+own (``_request_timeout``), with no retries, and exec_in_pod() bounds the exec
+stream (connect, every read, and the whole run) and the output it keeps.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 import os
+import re
+import socket
+import threading
+import time
 
 try:
     from kubernetes import client as k8s_client
@@ -30,9 +42,195 @@ except ImportError as exc:  # pragma: no cover - exercised only without the clie
     class ApiException(Exception):
         """Stand-in so `except ApiException` stays valid without the client."""
 
+# Seconds allowed to open a TCP (and TLS) connection to the API server, and to
+# wait for any answer when the caller gives no timeout of its own.
+CONNECT_TIMEOUT = 10
+DEFAULT_READ_TIMEOUT = 60
+# The most exec output kept in memory (a config dump of a big mesh is tens of MiB).
+EXEC_MAX_BYTES = 256 * 1024 * 1024
+
 
 class KubeError(Exception):
     """A Kubernetes API read failed; str(exc) is one sentence for the user."""
+
+
+# --------------------------------------------------------------------------
+# connection options: the names and environment variables of kubernetes.core
+# (plugins/module_utils/args_common.py AUTH_ARG_SPEC, documented by its
+# k8s_auth_options fragment), so module_defaults can carry the same values.
+# ``host`` is ``api_host`` here: our modules' ``host`` is the external host.
+
+PROXY_HEADERS_SPEC = {
+    "proxy_basic_auth": {"type": "str", "no_log": True},
+    "basic_auth": {"type": "str", "no_log": True},
+    "user_agent": {"type": "str"},
+}
+
+AUTH_ARG_SPEC = {
+    "kubeconfig": {"type": "raw"},
+    "context": {"type": "str"},
+    "api_host": {"type": "str"},
+    "api_key": {"type": "str", "no_log": True},
+    "validate_certs": {"type": "bool", "aliases": ["verify_ssl"]},
+    "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"]},
+    "client_cert": {"type": "path", "aliases": ["cert_file"]},
+    "client_key": {"type": "path", "aliases": ["key_file"]},
+    "proxy": {"type": "str"},
+    "no_proxy": {"type": "str"},
+    "proxy_headers": {"type": "dict", "options": PROXY_HEADERS_SPEC},
+}
+
+# option -> environment variables read when the option is not set (kubernetes.core's names)
+AUTH_ENV = {
+    "kubeconfig": ("K8S_AUTH_KUBECONFIG",),
+    "context": ("K8S_AUTH_CONTEXT",),
+    "api_host": ("K8S_AUTH_HOST",),
+    "api_key": ("K8S_AUTH_API_KEY",),
+    "validate_certs": ("K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL"),
+    "ca_cert": ("K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT"),
+    "client_cert": ("K8S_AUTH_CLIENT_CERT", "K8S_AUTH_CERT_FILE"),
+    "client_key": ("K8S_AUTH_CLIENT_KEY", "K8S_AUTH_KEY_FILE"),
+    "proxy": ("K8S_AUTH_PROXY",),
+    "no_proxy": ("K8S_AUTH_NO_PROXY",),
+}
+
+
+def auth_from_params(params, environ=None):
+    """The connection options from module params, with kubernetes.core's K8S_AUTH_* fallbacks."""
+    environ = os.environ if environ is None else environ
+    auth = {}
+    for name in AUTH_ARG_SPEC:
+        value = params.get(name)
+        if value is None and name in AUTH_ENV:
+            for var in AUTH_ENV[name]:
+                if environ.get(var):
+                    value = environ[var]
+                    if AUTH_ARG_SPEC[name]["type"] == "bool":
+                        value = value.lower() not in ("0", "false", "no")
+                    break
+        if value is not None:
+            auth[name] = value
+    headers = dict(params.get("proxy_headers") or {})
+    for key in PROXY_HEADERS_SPEC:
+        var = "K8S_AUTH_PROXY_HEADERS_%s" % key.upper()
+        if headers.get(key) is None and environ.get(var):
+            headers[key] = environ[var]
+    headers = {k: v for k, v in headers.items() if v is not None}
+    if headers:
+        auth["proxy_headers"] = headers
+    return auth
+
+
+if HAS_KUBERNETES:
+    class BoundedApiClient(k8s_client.ApiClient):
+        """An ApiClient whose requests carry a (connect, read) timeout unless the call sets one."""
+
+        default_request_timeout = (CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
+
+        # call_api is the one entry every generated method goes through, with
+        # _request_timeout as a keyword, in the old (<= 31) and the new (>= 32)
+        # generated clients alike; ApiClient.request exists only in the old ones.
+        def call_api(self, *args, **kwargs):
+            if kwargs.get("_request_timeout") is None:
+                kwargs["_request_timeout"] = self.default_request_timeout
+            return super(BoundedApiClient, self).call_api(*args, **kwargs)
+
+
+def _configuration(auth):
+    """A fresh client Configuration (the process-wide default is never touched)."""
+    cfg = k8s_client.Configuration()
+    host = (auth.get("api_host") or "").rstrip("/")
+    explicit = host and (auth.get("api_key") or (auth.get("client_cert") and auth.get("client_key")))
+    kubeconfig = auth.get("kubeconfig")
+    context = auth.get("context")
+    if isinstance(kubeconfig, str):
+        kubeconfig = os.path.expanduser(kubeconfig)
+    try:
+        if explicit:
+            pass
+        elif isinstance(kubeconfig, dict):
+            k8s_config.load_kube_config_from_dict(config_dict=kubeconfig, context=context, client_configuration=cfg)
+        elif kubeconfig or context:
+            k8s_config.load_kube_config(config_file=kubeconfig or None, context=context, client_configuration=cfg)
+        else:
+            # As kubernetes.core: in-cluster first (a pod's service account), then the default kubeconfig.
+            try:
+                k8s_config.load_incluster_config(client_configuration=cfg)
+            except k8s_config.ConfigException:
+                k8s_config.load_kube_config(client_configuration=cfg)
+    except Exception as exc:  # config errors come in many exception types
+        if kubeconfig is not None and not isinstance(kubeconfig, (str, dict)):
+            raise KubeError("kubeconfig must be a path or a kubeconfig as a dict, not a %s" % type(kubeconfig).__name__)
+        where = "the kubeconfig given as a dict" if isinstance(kubeconfig, dict) else "kubeconfig %s" % (
+            kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config")
+        raise KubeError("could not load %s (context %s): %s" % (where, context or "(current)", _one_line(exc)))
+    if host:
+        cfg.host = host
+    if auth.get("api_key"):
+        cfg.api_key = {"authorization": "Bearer %s" % auth["api_key"]}
+        cfg.api_key_prefix = {}
+    if auth.get("validate_certs") is not None:
+        cfg.verify_ssl = bool(auth["validate_certs"])
+    for option, attr in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file"),
+                         ("proxy", "proxy"), ("no_proxy", "no_proxy")):
+        if auth.get(option):
+            setattr(cfg, attr, auth[option])
+    if auth.get("proxy_headers"):
+        import urllib3
+
+        cfg.proxy_headers = urllib3.util.make_headers(**auth["proxy_headers"])
+    # One attempt per call: urllib3's default of 3 retries would multiply every timeout by 4.
+    cfg.retries = False
+    return cfg
+
+
+def api_client(auth=None, timeout=None):
+    """A BoundedApiClient for the connection options ``auth`` (see auth_from_params).
+
+    ``timeout``: seconds for each request's answer (default 60); connecting is
+    bounded by min(10, timeout).
+    """
+    if not HAS_KUBERNETES:
+        raise KubeError("the Python 'kubernetes' client is required for live reads: "
+                        "pip install kubernetes (%s)" % KUBERNETES_IMPORT_ERROR)
+    client = BoundedApiClient(_configuration(dict(auth or {})))
+    if timeout is not None:
+        client.default_request_timeout = request_timeout(timeout)
+    return client
+
+
+def request_timeout(seconds):
+    """``_request_timeout`` for a call that must end within ``seconds``."""
+    seconds = max(0.1, float(seconds))
+    return (min(CONNECT_TIMEOUT, seconds), seconds)
+
+
+def core_client(kubeconfig=None, context=None, auth=None, timeout=None):
+    """A CoreV1Api for kubeconfig/context (env fallbacks as kubernetes.core) or full connection options."""
+    auth = dict(auth if auth is not None else auth_from_params({"kubeconfig": kubeconfig, "context": context}))
+    return k8s_client.CoreV1Api(api_client(auth, timeout)) if HAS_KUBERNETES else api_client(auth, timeout)
+
+
+def kubeconfig_path(value):
+    """A kubeconfig option given as a path, with ~ expanded (the option is raw: a path or a dict)."""
+    return os.path.expanduser(value)
+
+
+def server_of(core):
+    """The API server URL a client talks to (for messages)."""
+    try:
+        return core.api_client.configuration.host
+    except AttributeError:
+        return None
+
+
+# --------------------------------------------------------------------------
+# errors -> one sentence
+
+
+def _one_line(value, limit=300):
+    text = " ".join(str(value).split())
+    return text[:limit]
 
 
 def _api_reason(exc):
@@ -40,39 +238,86 @@ def _api_reason(exc):
     body = getattr(exc, "body", None)
     if body:
         try:
-            return json.loads(body).get("message") or str(body)
+            return _one_line(json.loads(body).get("message") or body)
         except (ValueError, AttributeError, TypeError):
-            return str(body)[:300]
-    return getattr(exc, "reason", None) or str(exc)
+            return _one_line(body)
+    return _one_line(getattr(exc, "reason", None) or exc)
 
 
-def describe_api_error(exc, what):
-    """Turn an ApiException into one sentence naming what was being read."""
+_FORBIDDEN_WHAT = re.compile(r'cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?'
+                             r'(?: in the namespace "([^"]+)")?')
+_HANDSHAKE = re.compile(r"Handshake status (\d{3})")
+
+
+def _server_from_exc(exc):
+    for obj in (exc, getattr(exc, "reason", None)):
+        pool = getattr(obj, "pool", None) or getattr(obj, "conn", None)
+        host = getattr(pool, "host", None)
+        if host:
+            scheme = getattr(pool, "scheme", None) or "https"
+            return "%s://%s:%s" % (scheme, host, getattr(pool, "port", None) or 443)
+    return None
+
+
+def describe_connection_error(exc, what, server=None, timeout=None):
+    """A transport failure (refused, timed out, TLS, DNS) as one sentence naming the server."""
+    server = server or _server_from_exc(exc) or "the Kubernetes API server"
+    cause = exc
+    seen = 0
+    while seen < 5 and getattr(cause, "reason", None) is not None and not isinstance(cause.reason, str):
+        cause, seen = cause.reason, seen + 1
+    name = type(cause).__name__
+    text = _one_line(cause)
+    after = " after %g s" % timeout if timeout else ""
+    lowered = text.lower()
+    if name == "ConnectTimeoutError" or "connect timeout" in lowered or (
+            "connection to" in lowered and "timed out" in lowered):
+        return "connecting to %s timed out%s while reading %s" % (server, after, what)
+    if name in ("ReadTimeoutError", "timeout", "TimeoutError", "WebSocketTimeoutException") \
+            or isinstance(cause, socket.timeout) or "timed out" in lowered:
+        return "%s did not answer within the timeout%s while reading %s" % (server, after, what)
+    refused = getattr(cause, "errno", None) == errno.ECONNREFUSED or "connection refused" in lowered \
+        or "errno 111" in lowered
+    if refused:
+        return "connection refused by %s while reading %s" % (server, what)
+    if name == "SSLError" or "certificate" in lowered or "ssl" in lowered:
+        return "TLS with %s failed while reading %s: %s" % (server, what, text)
+    return "could not reach %s while reading %s: %s" % (server, what, text)
+
+
+def describe_api_error(exc, what, server=None, timeout=None):
+    """Any failure of an API call as one sentence naming what was read and the cause.
+
+    401 -> credentials rejected; 403 -> forbidden: <verb> <resource>; no HTTP
+    status -> the transport failure (refused, timed out, ...) naming the server.
+    """
     status = getattr(exc, "status", None)
+    if not isinstance(exc, ApiException) and status is None:
+        return describe_connection_error(exc, what, server, timeout)
     reason = _api_reason(exc)
+    if status == 0 or status is None:
+        handshake = _HANDSHAKE.search(reason)
+        if handshake:
+            status = int(handshake.group(1))
+            body = reason.rsplit("-+-+-", maxsplit=1)[-1]
+            match = re.search(r'"message":\s*"((?:[^"\\]|\\.)*)"', body)
+            reason = match.group(1).replace('\\"', '"') if match else reason
+        else:
+            return describe_connection_error(ApiException(reason=reason), what, server, timeout)
+    server = server or "the API server"
+    if status == 401:
+        return ("credentials rejected by %s (HTTP 401) while reading %s: the token or client certificate of "
+                "the connection options is not accepted (%s)" % (server, what, reason))
+    if status == 403:
+        found = _FORBIDDEN_WHAT.search(reason)
+        if found:
+            verb, resource, group, namespace = found.groups()
+            target = resource + ("." + group if group else "") + (" in namespace %s" % namespace if namespace else "")
+            return "forbidden: %s %s (HTTP 403) while reading %s: %s" % (verb, target, what, reason)
+        return "forbidden (HTTP 403) while reading %s: %s" % (what, reason)
     if status == 404:
         return "%s was not found (HTTP 404): %s" % (what, reason)
-    if status in (401, 403):
-        return ("access to %s was denied (HTTP %s, check the RBAC of the kubeconfig's user): %s"
-                % (what, status, reason))
-    if status is None or status == 0:
-        return "could not reach the Kubernetes API while reading %s: %s" % (what, reason)
     return "reading %s failed (HTTP %s): %s" % (what, status, reason)
-
-
-def core_client(kubeconfig=None, context=None):
-    """Return a CoreV1Api for the given kubeconfig/context (env fallbacks as kubernetes.core)."""
-    if not HAS_KUBERNETES:
-        raise KubeError("the Python 'kubernetes' client is required for live reads: "
-                        "pip install kubernetes (%s)" % KUBERNETES_IMPORT_ERROR)
-    kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG")
-    context = context or os.environ.get("K8S_AUTH_CONTEXT")
-    try:
-        api_client = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)
-    except Exception as exc:  # config errors come in many exception types
-        raise KubeError("could not load kubeconfig %s (context %s): %s"
-                        % (kubeconfig or "(default)", context or "(current)", exc))
-    return k8s_client.CoreV1Api(api_client)
 
 
 def list_pod_names(core, namespace, selector):
@@ -138,30 +383,67 @@ def log_chunks(resp, what, chunk_size=256 * 1024):
             pass
 
 
-def exec_in_pod(core, namespace, pod, container, command, timeout=60):
+def exec_in_pod(core, namespace, pod, container, command, timeout=60, max_bytes=EXEC_MAX_BYTES):
     """Run a command in a container; return (rc, stdout, stderr) as text.
 
-    rc is None when the API did not report an exit status.
+    rc is None when the API did not report an exit status. The whole call
+    (connecting, the websocket upgrade, every read, and the run) ends within
+    ``timeout`` seconds, and at most ``max_bytes`` of stdout are kept: past
+    either, KubeError says so and the stream is closed.
     """
     what = "container %s in pod %s/%s" % (container, namespace, pod)
+    server = server_of(core)
+    deadline = time.monotonic() + timeout
+    # The websocket client opens its socket with no timeout at all (the
+    # kubernetes client passes none), so a server that accepts the upgrade
+    # request and never answers would block forever: the stream is opened in
+    # a helper thread and abandoned (the process ends soon after) past the timeout.
+    opened = {}
+
+    def _open():
+        try:
+            opened["resp"] = k8s_stream(core.connect_get_namespaced_pod_exec, pod, namespace,
+                                        container=container, command=list(command),
+                                        stderr=True, stdin=False, stdout=True, tty=False,
+                                        _preload_content=False, _request_timeout=request_timeout(timeout))
+        except BaseException as exc:  # handed to the caller's thread below
+            opened["error"] = exc
+
+    opener = threading.Thread(target=_open, name="exec-open", daemon=True)
+    opener.start()
+    opener.join(timeout)
+    if opener.is_alive():
+        raise KubeError("%s did not answer the exec request within the %s s timeout while reading %s"
+                        % (server or "the API server", timeout, what))
+    if "error" in opened:
+        raise KubeError(describe_api_error(opened["error"], what, server, timeout))
+    resp = opened["resp"]
     try:
-        resp = k8s_stream(core.connect_get_namespaced_pod_exec, pod, namespace,
-                          container=container, command=list(command),
-                          stderr=True, stdin=False, stdout=True, tty=False,
-                          _preload_content=False)
-    except ApiException as exc:
-        raise KubeError(describe_api_error(exc, what))
-    except Exception as exc:
-        raise KubeError("could not exec in %s: %s" % (what, exc))
-    try:
-        resp.run_forever(timeout=timeout)
+        while resp.is_open():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise KubeError("exec in %s did not finish within the %s s timeout (%s answered but the command "
+                                "did not end)" % (what, timeout, server or "the API server"))
+            sock = getattr(resp, "sock", None)
+            if sock is not None and hasattr(sock, "settimeout"):
+                sock.settimeout(max(0.05, remaining))
+            resp.update(timeout=min(remaining, 1.0))
+            if len(resp.peek_stdout(timeout=0) or "") > max_bytes:
+                raise KubeError("exec in %s printed more than %d MiB: stopped reading (the limit keeps the "
+                                "module's memory bounded)" % (what, max_bytes // (1024 * 1024)))
         out = resp.read_stdout() or ""
         err = resp.read_stderr() or ""
         status = resp.read_channel(ERROR_CHANNEL)
+    except KubeError:
+        raise
     except Exception as exc:
-        raise KubeError("exec in %s broke off: %s" % (what, exc))
+        raise KubeError("exec in %s broke off: %s" % (what, describe_api_error(exc, what, server, timeout)))
     finally:
+        # websocket-client waits 3 s for the server's close frame by default;
+        # a server that stopped answering would not send one.
         try:
+            resp.close(timeout=1)
+        except TypeError:
             resp.close()
         except Exception:
             pass

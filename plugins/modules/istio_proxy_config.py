@@ -27,6 +27,19 @@ description:
     (C(outbound|443||httpbin.org)) and the SNI filter chain that selects it.
   - TLS passthrough routing lives in the listeners, not in the routes, so this module reads filter chains;
     C(istioctl proxy-config routes) shows nothing for it.
+  - The connection is followed as Envoy routes it. On a sidecar, the listener bound to the destination
+    address and port comes first (a ServiceEntry or DNS-proxy VIP such as C(240.240.0.1_443)), then
+    C(0.0.0.0_<port>), then the C(virtualOutbound) capture listener. On that listener the filter chain is
+    chosen with the whole C(filter_chain_match), in Envoy's order (destination port, destination address,
+    server name, transport protocol, application protocols, direct source address, source type, source
+    address, source port), the most specific value winning at each step and an empty criterion matching
+    anything; no matching chain means the C(default_filter_chain), else the connection is closed.
+    Server names match exactly first, then by the longest C(*.) wildcard suffix.
+  - A TLS call (O(protocol=tls), the default on port 443) has transport C(tls), SNI O(host) and the ALPN
+    curl offers (C(h2), C(http/1.1)); a plain call (O(protocol=http)) has C(raw_buffer) and C(http/1.1), and
+    the route table of the chosen HTTP chain then decides by domain. What cannot be known from the dump
+    (the destination address without O(address), the client's source port) is taken as not matching a
+    chain restricted to it, and RV(destination.assumptions) says so.
   - The module never changes anything.
 author:
   - homelab platform engineers (!UNKNOWN)
@@ -75,6 +88,20 @@ options:
       - Destination port of O(host), 1-65535.
     type: int
     default: 443
+  address:
+    description:
+      - The IP address the client connects to for O(host), when known (for example what the client pod
+        resolved). Then only the listener Envoy hands that address to is followed.
+      - Without it, every listener the host can be reached on is followed; a VIP listener routing the
+        host is reported first, the others in RV(destination.paths) and RV(destination.alternatives).
+    type: str
+  protocol:
+    description:
+      - The call to follow. V(tls) is a TLS connection with SNI O(host); V(http) is plain HTTP/1.1 with
+        Host O(host); V(auto) is V(tls) on port 443 and V(http) on any other port.
+    type: str
+    choices: [auto, tls, http]
+    default: auto
   egress_gateway_service:
     description:
       - Fully qualified name of the egress gateway's Kubernetes Service. A destination cluster whose host
@@ -88,11 +115,15 @@ options:
     default: false
   timeout:
     description:
-      - Seconds to wait for the pod exec of O(source=api).
+      - Seconds the whole live read may take, at least 1. With O(source=api) it bounds the pod read (connect
+        and answer), the exec's websocket upgrade, every read of its output, and the run of C(pilot-agent);
+        with O(source=istioctl) the istioctl process (through coreutils C(timeout) when installed).
+      - An API server that refuses, does not answer or stops answering fails the task within it, with one
+        sentence naming the server.
     type: int
     default: 60
 extends_documentation_fragment:
-  - homelab.istio_egress.kube
+  - homelab.istio_egress.kube_auth
 attributes:
   check_mode:
     support: full
@@ -155,6 +186,22 @@ EXAMPLES = r"""
       - gateway_proxy.proxy.type == 'router'
       - gateway_proxy.destination.cluster == 'outbound|443||httpbin.org'
 
+- name: Connection options once per play (kubernetes.core's names; api_host for its host)
+  module_defaults:
+    group/homelab.istio_egress.istio_egress:
+      api_host: https://10.0.0.10:6443
+      api_key: "{{ lookup('ansible.builtin.env', 'VERIFY_TOKEN') }}"
+      ca_cert: /etc/kubernetes/pki/ca.crt
+  block:
+    - name: Follow the address the client resolved, within 20 seconds
+      homelab.istio_egress.istio_proxy_config:
+        pod: "{{ client_pod }}"
+        namespace: demo
+        host: httpbin.org
+        address: 240.240.0.1
+        timeout: 20
+      register: client_vip
+
 - name: Analyse a dump saved earlier, with a gateway in its own namespace
   homelab.istio_egress.istio_proxy_config:
     src: /tmp/sleep-config_dump.json
@@ -171,9 +218,9 @@ proxy:
   contains:
     type:
       description:
-        - V(sidecar), V(router) (a gateway) or V(waypoint), from the node id prefix (C(sidecar~...));
-          without one, V(router) when the node metadata has C(ROUTER_MODE), V(sidecar) when the dump
-          has the iptables capture listener, else V(unknown).
+        - V(sidecar), V(router) (a gateway) or V(waypoint), from the node id prefix (C(sidecar~...)) only;
+          V(unknown) when the dump has no bootstrap node id. It is never guessed from the listeners, so a
+          dump offered as a gateway's is a gateway's only when this says V(router).
       type: str
       sample: sidecar
     istio_version:
@@ -229,6 +276,10 @@ listeners:
     - Per chain, C(filter) is the terminal network filter (V(tcp_proxy), V(http_connection_manager), or the
       filter's own name), C(cluster) or C(weighted_clusters) its tcp_proxy destination, and
       C(route_config_name) the route table of an HTTP chain.
+    - The chain's C(filter_chain_match) is given as C(server_names) (lower-cased), C(destination_port),
+      C(prefix_ranges), C(transport_protocol), C(application_protocols), C(direct_source_prefix_ranges),
+      C(source_type), C(source_prefix_ranges) and C(source_ports) (empty or null when not set), and
+      C(terminates_tls) is true when the chain has a TLS transport socket.
   returned: always
   type: list
   elements: dict
@@ -244,6 +295,14 @@ listeners:
           default: false
           server_names: [httpbin.org]
           destination_port: null
+          prefix_ranges: []
+          transport_protocol: null
+          application_protocols: []
+          direct_source_prefix_ranges: []
+          source_type: null
+          source_prefix_ranges: []
+          source_ports: []
+          terminates_tls: false
           filter: tcp_proxy
           cluster: outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local
           weighted_clusters: null
@@ -252,6 +311,14 @@ listeners:
           default: true
           server_names: []
           destination_port: null
+          prefix_ranges: []
+          transport_protocol: null
+          application_protocols: []
+          direct_source_prefix_ranges: []
+          source_type: null
+          source_prefix_ranges: []
+          source_ports: []
+          terminates_tls: false
           filter: tcp_proxy
           cluster: BlackHoleCluster
           weighted_clusters: null
@@ -281,17 +348,42 @@ outbound_traffic_policy:
   type: dict
   contains:
     mode:
-      description: V(ALLOW_ANY), V(REGISTRY_ONLY) or V(unknown) (always on a router).
+      description:
+        - Where unregistered traffic goes, followed as Envoy routes it in three places - a TCP connection
+          to a port without a listener (the C(virtualOutbound) catch-all), TLS to an unregistered host on
+          port 443 (C(0.0.0.0_443), else the capture listener), and the C(allow_any) / C(block_all) virtual
+          hosts of the HTTP route tables.
+        - V(REGISTRY_ONLY) when every one found ends in C(BlackHoleCluster) (or a 502 direct response),
+          V(ALLOW_ANY) when every one reaches C(PassthroughCluster) or an egress proxy, V(mixed) when they
+          disagree (never V(REGISTRY_ONLY) while an unregistered host would reach C(PassthroughCluster)),
+          V(unknown) when none was found and always on a router.
       type: str
       sample: REGISTRY_ONLY
     evidence:
-      description: Sentences naming the listener chains or virtual hosts the mode was read from, decisive first.
+      description: >-
+        Sentences naming the listener chains or virtual hosts the mode was read from; with V(mixed) the
+        first says which paths disagree.
       type: list
       elements: str
       sample:
         - >-
           listener virtualOutbound catch-all filter chain virtualOutbound-catchall-tcp
           → tcp_proxy BlackHoleCluster (REGISTRY_ONLY)
+    sources:
+      description: >-
+        The same evidence as records - C(mode), C(evidence), C(listener), C(filter_chain), C(cluster) (for a
+        listener) or C(route) (for a virtual host).
+      type: list
+      elements: dict
+      sample:
+        - mode: REGISTRY_ONLY
+          listener: virtualOutbound
+          route: null
+          filter_chain: virtualOutbound-catchall-tcp
+          cluster: BlackHoleCluster
+          evidence: >-
+            listener virtualOutbound catch-all filter chain virtualOutbound-catchall-tcp
+            → tcp_proxy BlackHoleCluster (REGISTRY_ONLY)
 destination:
   description: Where this proxy sends a connection to O(host):O(port).
   returned: when O(host) is given
@@ -305,11 +397,21 @@ destination:
       description: The port analysed.
       type: int
       sample: 443
+    address:
+      description: O(address), when given.
+      type: str
+      sample: null
+    call:
+      description: The call followed, V(tls) or V(http) (see O(protocol)).
+      type: str
+      sample: tls
     matched:
       description:
-        - True when a filter chain (SNI), a service VIP listener or an HTTP virtual host is configured for the
-          host. False when the connection would only hit a catch-all (then RV(destination.cluster) is that
-          catch-all, for example C(BlackHoleCluster)).
+        - True when the chain Envoy picks for the call is configured for the host - its server name matched
+          (exactly or by wildcard), it is a service VIP listener whose destination is the host (or O(address)),
+          or an HTTP virtual host has the host's domain. False when the connection only reaches a catch-all,
+          for example C(PassthroughFilterChain), C(BlackHoleCluster), or a chain matching only
+          C(destination_port) (then RV(destination.cluster) is where that catch-all sends it).
       type: bool
       sample: true
     protocol:
@@ -321,6 +423,12 @@ destination:
       description: Name of the listener that handles the connection.
       type: str
       sample: 0.0.0.0_443
+    listener_port:
+      description:
+        - Port of that listener. On a gateway it is the port the connection must arrive on, so it must equal
+          the gateway Service's targetPort for O(port) (8443 for 443 with the istio/gateway chart).
+      type: int
+      sample: 443
     filter_chain:
       description: Name of the selected filter chain, when it has one.
       type: str
@@ -354,8 +462,10 @@ destination:
       elements: str
       sample: [outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local]
     cluster_found:
-      description: Whether every destination cluster exists among RV(clusters); null when the dump has no
-        clusters section. False typically means a DestinationRule subset is missing.
+      description: >-
+        Whether every destination cluster exists among RV(clusters). Null (unknown) when the dump has no
+        clusters section, or when there is no destination cluster to look for. False typically means a
+        DestinationRule subset is missing.
       type: bool
       sample: true
     via_egress_gateway:
@@ -384,7 +494,28 @@ destination:
         outbound|443|httpbin|istio-egressgateway.istio-system.svc.cluster.local;
         httpbin.org is sent to the egress gateway istio-egressgateway.istio-system.svc.cluster.local (hop 1)
     alternatives:
-      description: Other chains that also match the host (for example on a VIP and on 0.0.0.0), as sentences.
+      description: >-
+        Where the other listeners the call can hit send it (for example C(0.0.0.0_443) when a VIP listener was
+        reported), as sentences with the condition under which each applies.
+      type: list
+      elements: str
+      sample: []
+    paths:
+      description:
+        - Every listener the call can hit, the reported one first, as records with C(listener),
+          C(listener_port), C(address), C(when) (the condition, null for the only path), C(matched),
+          C(filter_chain), C(server_names), C(route), C(virtual_host), C(cluster), C(clusters),
+          C(cluster_found), C(via_egress_gateway), C(direct) and C(evidence).
+        - Traffic goes through the gateway whatever address the client resolves only when every path has
+          C(via_egress_gateway=true).
+      type: list
+      elements: dict
+      sample: []
+    assumptions:
+      description: >-
+        What the answer takes for granted because the dump cannot tell (for example "the destination
+        address is not known - taken to be outside 10.96.0.0/16, which 1 filter chain requires"). Empty when
+        every criterion of the chains was decided.
       type: list
       elements: str
       sample: []
@@ -406,8 +537,9 @@ raw:
   sample: {configs: []}
 """
 
-import os
+import ipaddress
 import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -436,6 +568,20 @@ class ReadError(Exception):
         self.facts = facts
 
 
+class Deadline:
+    """The module's ``timeout``: what is left of it, for each call in turn."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self, doing):
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise ReadError("the %s s timeout ran out before %s" % (self.seconds, doing))
+        return left
+
+
 def _first_line(text, limit=300):
     for line in (text or "").splitlines():
         if line.strip():
@@ -459,25 +605,30 @@ def find_proxy_container(pod, container):
 
 
 def read_dump_api(core, namespace, pod_name, container, timeout):
-    """Read the config dump through the API exec; raise ReadError with one sentence."""
+    """Read the config dump through the API exec within ``timeout`` seconds; raise ReadError with one sentence."""
     what = "pod %s/%s" % (namespace, pod_name)
+    deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout)
+    server = kube.server_of(core)
     try:
-        pod = core.read_namespaced_pod(name=pod_name, namespace=namespace)
+        left = deadline.remaining("reading %s" % what)
+        pod = core.read_namespaced_pod(name=pod_name, namespace=namespace,
+                                       _request_timeout=kube.request_timeout(left))
+    except ReadError:
+        raise
     except Exception as exc:
-        if kube.HAS_KUBERNETES and isinstance(exc, kube.ApiException):
-            raise ReadError(kube.describe_api_error(exc, what)) from None
-        raise ReadError("could not reach the Kubernetes API while reading %s: %s" % (what, exc)) from None
+        raise ReadError(kube.describe_api_error(exc, what, server, deadline.seconds)) from None
     find_proxy_container(pod, container)
     try:
-        rc, out, err = kube.exec_in_pod(core, namespace, pod_name, container, EXEC_COMMAND, timeout=timeout)
+        left = deadline.remaining("the exec in %s" % what)
+        rc, out, err = kube.exec_in_pod(core, namespace, pod_name, container, EXEC_COMMAND, timeout=left)
     except kube.KubeError as exc:
         text = to_native(exc)
         if _NO_BINARY.search(text):
             raise ReadError("container %s in %s has no pilot-agent, so it is not an Istio proxy container: %s"
                             % (container, what, text[:300])) from None
-        if _FORBIDDEN.search(text):
-            raise ReadError("exec in container %s of %s was denied (HTTP 403): the kubeconfig's user needs "
-                            "'create' on pods/exec in namespace %s" % (container, what, namespace)) from None
+        if _FORBIDDEN.search(text) and "pods/exec" not in text:
+            raise ReadError("forbidden: create pods/exec in namespace %s (HTTP 403): exec in container %s of %s "
+                            "was denied: %s" % (namespace, container, what, text[:300])) from None
         raise ReadError(text) from None
     if rc not in (0, None) or (rc is None and not out.strip()):
         detail = _first_line(err) or _first_line(out) or "no output"
@@ -489,20 +640,30 @@ def read_dump_api(core, namespace, pod_name, container, timeout):
     return out
 
 
-def read_dump_istioctl(module, namespace, pod_name, kubeconfig, context):
+def read_dump_istioctl(module, namespace, pod_name, auth, timeout):
     istioctl = module.get_bin_path("istioctl")
     if not istioctl:
         raise ReadError("source=istioctl was requested but istioctl is not on PATH; use source=api, which "
                         "needs no istioctl")
     cmd = [istioctl, "proxy-config", "all", "%s.%s" % (pod_name, namespace), "-o", "json"]
-    kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG")
-    context = context or os.environ.get("K8S_AUTH_CONTEXT")
+    kubeconfig, context = auth.get("kubeconfig"), auth.get("context")
+    if kubeconfig is not None and not isinstance(kubeconfig, str):
+        raise ReadError("source=istioctl needs kubeconfig as a file path, not a %s" % type(kubeconfig).__name__)
     if kubeconfig:
-        cmd += ["--kubeconfig", kubeconfig]
+        cmd += ["--kubeconfig", kube.kubeconfig_path(kubeconfig)]
     if context:
         cmd += ["--context", context]
+    # istioctl has no overall timeout of its own: coreutils timeout bounds it
+    # (TERM, then KILL 5 s later), so a silent API server cannot hang the task.
+    bounded = cmd
+    limiter = module.get_bin_path("timeout")
+    if limiter:
+        bounded = [limiter, "-k", "5", str(int(timeout)), *cmd]
     # Stable locale: the error text below is matched in English.
-    rc, out, err = module.run_command(cmd, environ_update={"LC_ALL": "C", "LANG": "C"})
+    rc, out, err = module.run_command(bounded, environ_update={"LC_ALL": "C", "LANG": "C"})
+    if limiter and rc in (124, 137):
+        raise ReadError("istioctl proxy-config all did not finish within the %s s timeout for pod %s/%s"
+                        % (int(timeout), namespace, pod_name), rc=rc, stderr=err, cmd=cmd)
     if rc != 0:
         detail = _first_line(err) or _first_line(out) or "no output"
         if "not found" in detail.lower() and pod_name in detail:
@@ -517,21 +678,23 @@ def read_dump_istioctl(module, namespace, pod_name, kubeconfig, context):
 
 
 def main():
+    argument_spec = {
+        "pod": {"type": "str"},
+        "namespace": {"type": "str"},
+        "container": {"type": "str", "default": "istio-proxy"},
+        "source": {"type": "str", "default": "api", "choices": ["api", "istioctl"]},
+        "src": {"type": "path"},
+        "host": {"type": "str"},
+        "port": {"type": "int", "default": 443},
+        "address": {"type": "str"},
+        "protocol": {"type": "str", "default": "auto", "choices": ["auto", "tls", "http"]},
+        "egress_gateway_service": {"type": "str", "default": DEFAULT_EGRESS_GATEWAY_SERVICE},
+        "include_raw": {"type": "bool", "default": False},
+        "timeout": {"type": "int", "default": 60},
+    }
+    argument_spec.update(kube.AUTH_ARG_SPEC)
     module = AnsibleModule(
-        argument_spec={
-            "pod": {"type": "str"},
-            "namespace": {"type": "str"},
-            "container": {"type": "str", "default": "istio-proxy"},
-            "source": {"type": "str", "default": "api", "choices": ["api", "istioctl"]},
-            "src": {"type": "path"},
-            "host": {"type": "str"},
-            "port": {"type": "int", "default": 443},
-            "egress_gateway_service": {"type": "str", "default": DEFAULT_EGRESS_GATEWAY_SERVICE},
-            "include_raw": {"type": "bool", "default": False},
-            "timeout": {"type": "int", "default": 60},
-            "kubeconfig": {"type": "path"},
-            "context": {"type": "str"},
-        },
+        argument_spec=argument_spec,
         mutually_exclusive=[["src", "pod"]],
         required_one_of=[["src", "pod"]],
         required_by={"pod": "namespace"},
@@ -542,6 +705,14 @@ def main():
         module.fail_json(msg="port must be between 1 and 65535, got %d" % p["port"])
     if p["host"] is not None and not p["host"].strip():
         module.fail_json(msg="host must not be empty; omit it to skip the destination analysis")
+    if p["address"] is not None and p["host"] is None:
+        module.fail_json(msg="address needs host: it is the IP address the client connects to for host")
+    if p["address"] is not None:
+        try:
+            ipaddress.ip_address(p["address"].strip())
+        except ValueError:
+            module.fail_json(msg="address must be an IP address (the one the client connects to), not %r"
+                             % p["address"])
     if not (p["egress_gateway_service"] or "").strip():
         module.fail_json(msg="egress_gateway_service must not be empty")
     if p["timeout"] < 1:
@@ -559,13 +730,22 @@ def main():
     else:
         result["source"] = p["source"]
         where = "pod %s/%s" % (p["namespace"], p["pod"])
+        auth = kube.auth_from_params(p)
+        if p["source"] == "istioctl":
+            unused = sorted(k for k in kube.AUTH_ARG_SPEC if k not in ("kubeconfig", "context") and p.get(k) is not None)
+            if unused:
+                module.fail_json(msg="source=istioctl takes only kubeconfig and context from the connection options; "
+                                     "%s would be ignored: use source=api, or a kubeconfig" % ", ".join(unused),
+                                 **result)
         try:
             if p["source"] == "istioctl":
-                data, cmd = read_dump_istioctl(module, p["namespace"], p["pod"], p["kubeconfig"], p["context"])
+                data, cmd = read_dump_istioctl(module, p["namespace"], p["pod"], auth, p["timeout"])
                 result["cmd"] = cmd
             else:
                 result["cmd"] = list(EXEC_COMMAND)
-                core = kube.core_client(p["kubeconfig"], p["context"])
+                core = kube.core_client(auth=auth, timeout=p["timeout"])
+                # The deadline starts with the first network call: building the
+                # client is local work (slow only on a starved CPU).
                 data = read_dump_api(core, p["namespace"], p["pod"], p["container"], p["timeout"])
         except kube.KubeError as exc:
             module.fail_json(msg=to_native(exc), **result)
@@ -578,7 +758,8 @@ def main():
         data = None  # let the text go before the facts are built
         result.update(cfg.facts())
         if p["host"] is not None:
-            result["destination"] = cfg.find_destination(p["host"], p["port"], p["egress_gateway_service"])
+            result["destination"] = cfg.find_destination(p["host"], p["port"], p["egress_gateway_service"],
+                                                         address=p["address"], protocol=p["protocol"])
     except ConfigDumpError as exc:
         module.fail_json(msg="%s: %s" % (where, to_native(exc)), **result)
     if p["include_raw"]:

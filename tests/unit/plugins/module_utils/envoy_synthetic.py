@@ -213,3 +213,65 @@ def scaled_dump(target_bytes, base=None):
             item["route_config"]["name"] = "%s-%d" % (item["route_config"].get("name"), n)
             routes.append(item)
     return note(dump, "scaled to %d copies of its listeners, clusters and routes" % copies)
+
+
+# ---------------------------------------------------------------------------
+# Variants of the istiod 1.30 dumps in fixtures/generated/ (REAL output of the
+# real istiod for the collection's objects, see PROVENANCE.md there). Every
+# helper below edits a copy and notes the edit in ``_synthetic``.
+
+GENERATED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "generated")
+GEN_SIDECAR = "istiod-1.30-sidecar-sleep-via-egress-config_dump.json"
+GEN_SIDECAR_NO_HOP1 = "istiod-1.30-sidecar-sleep-no-hop1-config_dump.json"
+GEN_GATEWAY = "istiod-1.30-egressgateway-config_dump.json"
+
+
+def load_generated(name=GEN_SIDECAR):
+    """A fresh (deep-copied) decoded istiod-generated dump."""
+    key = "generated/" + name
+    if key not in _CACHE:
+        with open(os.path.join(GENERATED, name), "rb") as f:
+            _CACHE[key] = json.loads(f.read())
+    return copy.deepcopy(_CACHE[key])
+
+
+def listener(dump, name):
+    """The (mutable) listener object called ``name``."""
+    for item in _section(dump, "ListenersConfigDump").get("dynamic_listeners", []):
+        lst = item.get("active_state", {}).get("listener", {})
+        if lst.get("name") == name:
+            return lst
+    raise KeyError(name)
+
+
+def sni_chain_of(dump, host="httpbin.org", name="0.0.0.0_443"):
+    """The real SNI filter chain for ``host`` on listener ``name``."""
+    for ch in listener(dump, name)["filter_chains"]:
+        if host in ch.get("filter_chain_match", {}).get("server_names", []):
+            return ch
+    raise KeyError(host)
+
+
+def restrict_sni_chain(dump, text, **match):
+    """Add FilterChainMatch criteria to the real httpbin.org chain on 0.0.0.0_443."""
+    sni_chain_of(dump).setdefault("filter_chain_match", {}).update(match)
+    return note(dump, "SYNTHETIC from %s: httpbin.org chain on 0.0.0.0_443 %s (%s)"
+                % (GEN_SIDECAR, text, json.dumps(match, sort_keys=True)))
+
+
+def set_catch_all(dump, virtual=None, passthrough_443=None):
+    """Point the virtualOutbound catch-all and/or 0.0.0.0_443's PassthroughFilterChain at a cluster."""
+    if virtual is not None:
+        for ch in listener(dump, "virtualOutbound")["filter_chains"]:
+            if ch.get("name") == "virtualOutbound-catchall-tcp":
+                ch["filters"][-1]["typed_config"]["cluster"] = virtual
+    if passthrough_443 is not None:
+        listener(dump, "0.0.0.0_443")["default_filter_chain"]["filters"][-1]["typed_config"]["cluster"] = \
+            passthrough_443
+    return note(dump, "SYNTHETIC: catch-all of virtualOutbound -> %s, 0.0.0.0_443 default chain -> %s"
+                % (virtual or "(unchanged)", passthrough_443 or "(unchanged)"))
+
+
+def drop_section(dump, kind):
+    dump["configs"] = [e for e in dump["configs"] if not e.get("@type", "").endswith("." + kind)]
+    return note(dump, "SYNTHETIC: %s removed" % kind)

@@ -77,6 +77,9 @@ class TestRealSidecar11:
         assert (vip["address"], vip["port"]) == ("10.0.2.103", 443)
         assert vip["filter_chains"] == [{
             "name": None, "default": False, "server_names": [], "destination_port": None,
+            "prefix_ranges": [], "transport_protocol": None, "application_protocols": [],
+            "direct_source_prefix_ranges": [], "source_type": None, "source_prefix_ranges": [],
+            "source_ports": [], "terminates_tls": False,
             "filter": "tcp_proxy", "weighted_clusters": None, "route_config_name": None,
             "cluster": "outbound|443||istio-egressgateway.istio-system.svc.cluster.local"}]
         http = by_name(facts["listeners"], "0.0.0.0_9080")
@@ -193,12 +196,22 @@ class TestRealOthers:
     def test_allow_any_from_route_virtual_host(self):
         cfg = ec.parse_config_dump(real_bytes("istio-1.5.0-beta.5-sidecar-config_dump.json"))
         assert cfg.proxy["istio_version"] == "1.5.0-beta.5" and cfg.proxy["envoy_version"] == "1.13.1"
-        assert cfg.outbound_traffic_policy == {"mode": "ALLOW_ANY", "evidence": [
-            "route 8080 has the allow_any virtual host (\u2192 PassthroughCluster)"]}
-        # "host:port" route tables of sniffed services
+        policy = cfg.outbound_traffic_policy
+        assert policy["mode"] == "ALLOW_ANY" and policy["evidence"] == [
+            "route 8080 has the allow_any virtual host (\u2192 PassthroughCluster)"]
+        assert [(s["mode"], s["route"]) for s in policy["sources"]] == [("ALLOW_ANY", "8080")]
+
+    def test_route_table_without_a_listener_is_no_route(self):
+        """REAL 1.5 dump: the "host:port" route table of a sniffed service is there, but the dump holds
+        no listener on 443 (only 172.30.150.195_9080) and no capture listener. The old matcher took the
+        route table alone as "matched, http"; Envoy never reaches a route table without a listener."""
+        cfg = ec.parse_config_dump(real_bytes("istio-1.5.0-beta.5-sidecar-config_dump.json"))
+        route = by_name(cfg.routes, "kubernetes-dashboard.kube-system.svc.cluster.local:443")
+        assert route["virtual_hosts"][0]["clusters"] == [
+            "outbound|443||kubernetes-dashboard.kube-system.svc.cluster.local"]
         dest = cfg.find_destination("kubernetes-dashboard.kube-system.svc.cluster.local", 443)
-        assert dest["protocol"] == "http"
-        assert dest["cluster"] == "outbound|443||kubernetes-dashboard.kube-system.svc.cluster.local"
+        assert dest["matched"] is False and dest["protocol"] is None and dest["cluster"] is None
+        assert dest["evidence"].startswith("no listener on port 443 and no outbound capture listener")
 
     def test_waypoint(self):
         cfg = ec.parse_config_dump(real_bytes("istio-master-waypoint-1.21-config_dump.json"))
@@ -287,8 +300,14 @@ class TestSyntheticSidecarEgress:
         syn.add_cluster(dump, syn.HOP1)
         dest = ec.analyse_config_dump(dump, host="httpbin.org")["destination"]
         assert dest["listener"] == "240.240.0.1_443" and dest["via_egress_gateway"] is True
-        assert dest["alternatives"] == [
-            "listener 0.0.0.0_443 filter chain SNI httpbin.org \u2192 tcp_proxy outbound|443||httpbin.org"]
+        assert dest["evidence"].endswith("(if the client connects to 240.240.0.1 (the host's service address: a "
+                                         "ServiceEntry address or one Istio's DNS proxy allocated))")
+        bypass = ("listener 0.0.0.0_443 filter chain SNI httpbin.org \u2192 tcp_proxy outbound|443||httpbin.org; the "
+                  "sidecar sends httpbin.org directly, bypassing the egress gateway (if the client connects to any "
+                  "other address of httpbin.org)")
+        assert dest["alternatives"] == [bypass]
+        assert [(p["listener"], p["address"], p["via_egress_gateway"], p["direct"]) for p in dest["paths"]] == [
+            ("240.240.0.1_443", "240.240.0.1", True, False), ("0.0.0.0_443", None, False, True)]
 
     def test_vip_listener_without_sni(self):
         """SYNTHETIC: a ServiceEntry VIP listener 10.96.0.10_443 with one chain and no SNI match."""

@@ -239,8 +239,8 @@ def test_absent_over_all_replicas(run):
 @pytest.mark.parametrize("task,fragment", [
     ("missing pod", ('pod istio-system/istio-egressgateway-x was not found (HTTP 404): pods '
                      '"istio-egressgateway-x" not found')),
-    ("rbac", "access to pods with selector 'istio=egressgateway' in namespace locked was denied (HTTP 403, "
-             "check the RBAC of the kubeconfig's user): " + FORBIDDEN),
+    ("rbac", "forbidden: list pods in namespace locked (HTTP 403) while reading pods with selector "
+             "'istio=egressgateway' in namespace locked: " + FORBIDDEN),
     ("no proxy", "pod demo/no-sidecar has no container 'istio-proxy' (it has: app)"),
     ("no pods", "no pod matches selector 'istio=nothing' in namespace demo"),
     ("pending", "0 entries for httpbin.org:443 at the gateway hop in 1 pod (expected at least 1)"),

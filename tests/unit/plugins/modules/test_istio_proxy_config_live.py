@@ -42,8 +42,12 @@ def pod(name="sleep-1", namespace="demo", containers=("sleep", "istio-proxy"), i
 class FakeCore:
     def __init__(self, result=None, error=None):
         self.result, self.error = result, error
+        self.timeouts = []
 
-    def read_namespaced_pod(self, name, namespace):
+    def read_namespaced_pod(self, name, namespace, _request_timeout=None):
+        # every API call must carry a (connect, read) timeout
+        assert isinstance(_request_timeout, tuple) and len(_request_timeout) == 2
+        self.timeouts.append(_request_timeout)
         if self.error is not None:
             raise self.error
         return self.result
@@ -91,7 +95,16 @@ def test_rbac_denied_on_pod_read(exec_returns):
     core = FakeCore(error=api_error(403, "Forbidden", message))
     with pytest.raises(mod.ReadError) as err:
         mod.read_dump_api(core, "demo", "sleep-1", "istio-proxy", 30)
-    assert str(err.value).startswith("access to pod demo/sleep-1 was denied (HTTP 403")
+    assert str(err.value).startswith("forbidden: get pods in namespace demo (HTTP 403) while reading pod demo/sleep-1")
+    assert core.timeouts and core.timeouts[0][0] <= 10 and core.timeouts[0][1] <= 30
+
+
+def test_credentials_rejected(exec_returns):
+    exec_returns()
+    core = FakeCore(error=api_error(401, "Unauthorized", "Unauthorized"))
+    with pytest.raises(mod.ReadError) as err:
+        mod.read_dump_api(core, "demo", "sleep-1", "istio-proxy", 30)
+    assert str(err.value).startswith("credentials rejected by the API server (HTTP 401) while reading pod demo/sleep-1")
 
 
 def test_rbac_denied_on_exec(exec_returns):
@@ -100,7 +113,7 @@ def test_rbac_denied_on_exec(exec_returns):
                                        "in pod demo/sleep-1: Handshake status 403 Forbidden"))
     with pytest.raises(mod.ReadError) as err:
         mod.read_dump_api(FakeCore(pod()), "demo", "sleep-1", "istio-proxy", 30)
-    assert "was denied (HTTP 403)" in str(err.value) and "pods/exec" in str(err.value)
+    assert str(err.value).startswith("forbidden: create pods/exec in namespace demo (HTTP 403)")
 
 
 def test_container_missing(exec_returns):

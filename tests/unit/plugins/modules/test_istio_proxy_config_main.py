@@ -101,3 +101,44 @@ def test_istioctl_output_is_parsed(capsys, monkeypatch):
     result = run_main(capsys, {"pod": "a", "namespace": "apps", "source": "istioctl", "host": "httpbin.org"})
     assert result["source"] == "istioctl" and result["outbound_traffic_policy"]["mode"] == "REGISTRY_ONLY"
     assert result["destination"]["cluster"] == "BlackHoleCluster"
+
+
+GENERATED = os.path.abspath(os.path.join(HERE, "..", "module_utils", "fixtures", "generated"))
+SIDECAR_130 = os.path.join(GENERATED, "istiod-1.30-sidecar-sleep-via-egress-config_dump.json")
+GATEWAY_130 = os.path.join(GENERATED, "istiod-1.30-egressgateway-config_dump.json")
+
+
+def test_generated_sidecar_through_main(capsys):
+    """REAL istiod 1.30 dumps: hop 1 on the sidecar, hop 2 and its listener port on the gateway."""
+    result = run_main(capsys, {"src": SIDECAR_130, "host": "httpbin.org"})
+    dest = result["destination"]
+    assert dest["via_egress_gateway"] is True and dest["listener_port"] == 443 and dest["call"] == "tls"
+    assert result["proxy"]["type"] == "sidecar" and result["outbound_traffic_policy"]["mode"] == "ALLOW_ANY"
+    gateway = run_main(capsys, {"src": GATEWAY_130, "host": "httpbin.org"})
+    assert gateway["proxy"]["type"] == "router" and gateway["destination"]["listener_port"] == 8443
+
+
+def test_address_and_protocol_options(capsys):
+    result = run_main(capsys, {"src": SIDECAR_130, "host": "sleep.mesh-test.svc.cluster.local", "port": 80,
+                               "protocol": "tls", "address": "10.233.1.2"})
+    dest = result["destination"]
+    assert dest["address"] == "10.233.1.2" and dest["call"] == "tls"
+    assert dest["filter_chain"] == "PassthroughFilterChain" and dest["matched"] is False
+
+
+@pytest.mark.parametrize("args,msg", [
+    ({"address": "10.0.0.1"}, "address needs host: it is the IP address the client connects to for host"),
+    ({"host": "httpbin.org", "address": "httpbin.org"},
+     "address must be an IP address (the one the client connects to), not 'httpbin.org'"),
+])
+def test_bad_address(capsys, args, msg):
+    result = run_main(capsys, dict({"src": SIDECAR_130}, **args))
+    assert result["failed"] is True and result["msg"] == msg
+
+
+def test_istioctl_refuses_options_it_cannot_pass(capsys):
+    result = run_main(capsys, {"pod": "sleep", "namespace": "demo", "source": "istioctl",
+                               "api_host": "https://10.0.0.1:6443", "api_key": "synthetic"})
+    assert result["failed"] is True
+    assert result["msg"] == ("source=istioctl takes only kubeconfig and context from the connection options; "
+                             "api_host, api_key would be ignored: use source=api, or a kubeconfig")

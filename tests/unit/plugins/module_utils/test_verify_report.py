@@ -96,6 +96,15 @@ def log_result(pods, host=HOST, port=443, since=PROBE_BEFORE, min_count=1, expec
                                ("error", None)):
                 stats.setdefault(key, value)  # SYNTHETIC until merged
         facts.setdefault("complete", True)  # SYNTHETIC: every pod read in full
+    else:
+        # The shape of the module before issue 10: no hop, no per-pod read facts, no completeness.
+        for entry in facts["entries"]:
+            entry.pop("hop", None)
+        for stats in facts["pods"].values():
+            for key in ("read", "ready", "complete", "phase", "error"):
+                stats.pop(key, None)
+        for key in ("complete", "reason"):
+            facts.pop(key, None)
     return facts
 
 

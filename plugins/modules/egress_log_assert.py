@@ -202,7 +202,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
-  - homelab.istio_egress.kube
+  - homelab.istio_egress.kube_auth
 attributes:
   check_mode:
     support: full
@@ -592,7 +592,7 @@ def _live_sources(module, since):
     """[(pod name, blocks, info)] for every pod to read (info: ready, phase, read, error)."""
     params = module.params
     namespace, container = params["namespace"], params["container"]
-    core = kube.core_client(params["kubeconfig"], params["context"])
+    core = kube.core_client(auth=kube.auth_from_params(params))
     pods = _live_pods(core, namespace, params["selector"], params["pod"], params["timeout"])
     since_seconds = _since_seconds(since) if since else None
     sources = []
@@ -647,9 +647,8 @@ def main():
         "src": {"type": "path"},
         "content": {"type": "str"},
         "lines": {"type": "list", "elements": "str"},
-        "kubeconfig": {"type": "path"},
-        "context": {"type": "str"},
     }
+    argument_spec.update(kube.AUTH_ARG_SPEC)
     module = AnsibleModule(
         argument_spec=argument_spec,
         mutually_exclusive=[("src", "content", "lines", "pod")],

@@ -18,8 +18,8 @@ import json
 import os
 import re
 
-import pytest
 import plane_helpers
+import pytest
 from plane_helpers import SITE, plane_vars, run_playbook
 
 ISTIO_NS = "istio-system"

@@ -74,6 +74,34 @@ def test_helm3_converge_rerun_and_check_mode(plane, tmp_path):
         assert check.changed == 0, check.summary()
         assert _records(plane, release)[max(_records(plane, release))] == "deployed"
         print("helm3: converge %.0fs, re-run %.0fs, check %.0fs" % (first.seconds, second.seconds, check.seconds))
+
+        # Issue 12: a stale pending record is touched only after Helm is known to run.
+        newest = max(_records(plane, release))
+        record = "sh.helm.release.v1.%s.v%d" % (release, newest)
+        plane.kubectl("label", "secret", "-n", ISTIO_NS, record, "status=pending-upgrade", "--overwrite")
+        broken = dict(values, egress_gateway_helm_binary="/nonexistent/helm", egress_gateway_pending_release_grace=1)
+        run = run_playbook(SITE, broken, tags=["gateway"], timeout=300)
+        task, msg = run.fatal[-1]
+        assert task == "homelab.istio_egress.egress_gateway : Stop when Helm cannot be run", run.summary()
+        assert msg == ("Helm cannot be run ('/nonexistent/helm version --short' failed: [Errno 2] No such file or "
+                       "directory: b'/nonexistent/helm'): nothing was changed; install Helm 3 or 4 or set "
+                       "egress_gateway_helm_binary."), msg
+        assert run.changed == 0 and _records(plane, release)[newest] == "pending-upgrade"
+        # Young (default grace 900 s): refused, the record kept, the reason given.
+        run = run_playbook(SITE, values, tags=["gateway"], timeout=300)
+        task, msg = run.fatal[-1]
+        assert task.endswith("Refuse to touch a release another Helm run may still be changing"), run.summary()
+        assert "it is younger than egress_gateway_pending_release_grace (900s)" in msg, msg
+        assert "egress_gateway_recover_pending=true" in msg and record in msg, msg
+        assert _records(plane, release)[newest] == "pending-upgrade"
+        # The explicit recovery removes it (no_log: the record never reaches the output) and upgrades.
+        run = run_playbook(SITE, dict(values, egress_gateway_recover_pending=True), tags=["gateway"], timeout=300)
+        assert run.rc == 0, run.summary()
+        assert "homelab.istio_egress.egress_gateway : Remove the stale pending record of release %s" % release \
+            in run.changed_tasks, run.summary()
+        assert "the output has been hidden" in run.stdout and "release.v1" not in run.stdout.split(
+            "Remove the stale pending record", 1)[1].split("TASK [", 1)[0]
+        assert "pending-upgrade" not in _records(plane, release).values()
     finally:
         _uninstall(plane, release)
 

@@ -17,6 +17,8 @@ A Helm 3 binary and no `helm4` or venv skip only their own tests; with CI=true a
 import json
 import os
 import re
+import shutil
+import subprocess
 
 import plane_helpers
 import pytest
@@ -145,3 +147,61 @@ def test_helm4_converge_rerun_and_check_mode_with_kubernetes_core_6_4(plane, tmp
         print("helm4: converge %.0fs, re-run %.0fs, check %.0fs" % (first.seconds, second.seconds, check.seconds))
     finally:
         _uninstall(plane, release)
+
+
+HELM_DIFF_PLAY = """
+- name: Install helm-diff the way the egress_gateway role does (molecule/default/prepare.yml)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Helm check
+      ansible.builtin.include_role:
+        name: homelab.istio_egress.egress_gateway
+        tasks_from: helm_check.yml
+    - name: Helm-diff
+      ansible.builtin.include_role:
+        name: homelab.istio_egress.egress_gateway
+        tasks_from: helm_diff.yml
+      vars:
+        egress_gateway_helm_diff_install: true
+"""
+
+
+def _plugin_source(tmp_path):
+    """A copy of the plane's helm-diff plugin (hack/plane/build.sh helm-diff) as a local install source."""
+    plugins = os.environ.get("HELM_PLUGINS") or ""
+    src = os.path.join(plugins, "diff")
+    if not os.path.isfile(os.path.join(src, "plugin.yaml")):
+        pytest.skip("no helm-diff plugin in HELM_PLUGINS (%s): hack/plane/build.sh helm-diff" % plugins)
+    dest = tmp_path / "source" / "diff"
+    shutil.copytree(src, str(dest))
+    return str(dest)
+
+
+@pytest.mark.parametrize("major", [3, 4])
+def test_helm_diff_is_installed_the_way_each_major_needs(plane, tmp_path, monkeypatch, major):
+    """Helm 3 through kubernetes.core.helm_plugin, Helm 4 through `helm plugin install --verify=false`;
+    from a local copy of the plugin (no internet here), into an empty HELM_PLUGINS; twice."""
+    source = _plugin_source(tmp_path)
+    if major == 4:
+        helm = _helm4(plane)
+        playbook = os.path.join(VENV4, "bin", "ansible-playbook")
+        if not (VENV4 and os.access(playbook, os.X_OK)):
+            pytest.skip("HOMELAB_HELM4_VENV names no venv with ansible>=14 (kubernetes.core >= 6.4.0)")
+        monkeypatch.setattr(plane_helpers, "ansible_playbook", lambda: playbook)
+    else:
+        helm = plane.binary("helm")
+    monkeypatch.setenv("HELM_PLUGINS", str(tmp_path / "plugins"))
+    play = tmp_path / "helm_diff.yml"
+    play.write_text(HELM_DIFF_PLAY)
+    values = {"egress_gateway_helm_binary": helm, "egress_gateway_helm_diff_url": source}
+    first = run_playbook(str(play), values, timeout=300)
+    assert first.rc == 0, first.summary()
+    method = "Install helm-diff with kubernetes.core.helm_plugin (Helm 3)" if major == 3 else \
+        "Install helm-diff with helm plugin install --verify=false (Helm 4)"
+    assert any(t.endswith(method) for t in first.changed_tasks), first.summary()
+    listed = subprocess.run([helm, "plugin", "list"], capture_output=True, text=True, timeout=60, check=False,
+                            env=dict(os.environ, HELM_PLUGINS=str(tmp_path / "plugins")))
+    assert listed.returncode == 0 and re.search(r"^diff\s", listed.stdout, re.MULTILINE), listed.stdout
+    again = run_playbook(str(play), values, timeout=300)
+    assert again.rc == 0 and again.changed == 0, again.summary()

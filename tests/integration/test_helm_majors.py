@@ -191,6 +191,10 @@ def test_helm_diff_is_installed_the_way_each_major_needs(plane, tmp_path, monkey
         monkeypatch.setattr(plane_helpers, "ansible_playbook", lambda: playbook)
     else:
         helm = plane.binary("helm")
+    # Helm 4.3.2 installs from a local directory into $HELM_DATA_HOME/plugins whatever $HELM_PLUGINS
+    # says (its LocalInstaller.Path uses helmpath.DataPath; the VCS/HTTP installers honour
+    # HELM_PLUGINS), so both point at the test's own directory: nothing lands in the user's.
+    monkeypatch.setenv("HELM_DATA_HOME", str(tmp_path))
     monkeypatch.setenv("HELM_PLUGINS", str(tmp_path / "plugins"))
     play = tmp_path / "helm_diff.yml"
     play.write_text(HELM_DIFF_PLAY)

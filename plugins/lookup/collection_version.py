@@ -8,7 +8,8 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: collection_version
-author: homelab platform engineers
+author:
+  - homelab platform engineers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Version of an installed collection, as this controller loads it
 description:

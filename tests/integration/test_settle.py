@@ -25,7 +25,9 @@ import time
 
 import pytest
 from plane_helpers import plane_vars, run_playbook
-from test_xds_proof import _apply, _dump_until, _virtualservice, egress_setup  # noqa: F401 (fixture)
+
+# egress_setup is a fixture: importing it makes it available here.
+from test_xds_proof import _apply, _dump_until, _virtualservice, egress_setup  # noqa: F401  # pylint: disable=unused-import
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VERIFY = os.path.join(REPO_ROOT, "playbooks", "verify.yml")

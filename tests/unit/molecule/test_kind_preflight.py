@@ -167,9 +167,10 @@ def test_real_meminfo_is_enough_and_too_little_fails():
 
 def test_memory_of_a_docker_vm_is_its_memtotal():
     out = kp.kind_preflight(_inputs(docker=_docker_ok(kernel="6.10.14-linuxkit", mem_total=4 * 1024 ** 3)))
-    assert out["failures"] == [("only 4096 MiB are in the Docker engine (MemTotal), the scenario needs 6144 MiB "
-                               "(two kind nodes, Calico, istiod, the gateway and the client): free memory or "
-                               "lower kind_min_free_memory_mib at your own risk")], out
+    want = ("only 4096 MiB are in the Docker engine (MemTotal), the scenario needs 6144 MiB "
+            "(two kind nodes, Calico, istiod, the gateway and the client): free memory or "
+            "lower kind_min_free_memory_mib at your own risk")
+    assert out["failures"] == [want], out
 
 
 def test_memory_unreadable_fails_not_passes():

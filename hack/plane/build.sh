@@ -5,7 +5,8 @@
 #
 # Components: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl
 #             pilot-discovery istioctl xdsdump helm kwok helm-diff charts calicoctl
-# (default: all). Each binary gets a stamp (recipe: version, ldflags, Go version, hash of
+#             helm4 (Helm 4 as a second binary; not in the default set)
+# (default: all but helm4). Each binary gets a stamp (recipe: version, ldflags, Go version, hash of
 # its wrapper module); a binary whose stamp matches is not rebuilt. A binary named by
 # $<NAME>_BIN (KUBE_APISERVER_BIN, ETCD_BIN, ISTIOCTL_BIN, PILOT_DISCOVERY_BIN, HELM_BIN,
 # KWOK_BIN, ...) or found on PATH outside the bin dir is used instead and not built.
@@ -21,7 +22,7 @@ while (($#)); do
   case "$1" in
     --seed) SEED="$2"; shift 2 ;;
     --force) FORCE=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) WANT+=("$1"); shift ;;
   esac
 done
@@ -46,6 +47,8 @@ ISTIO_LDFLAGS="-s -w -X istio.io/istio/pkg/version.buildVersion=$PLANE_ISTIO_VER
 -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$PLANE_ISTIO_VERSION"
 HELM_LDFLAGS="-s -w -X helm.sh/helm/v3/internal/version.version=$PLANE_HELM_VERSION \
 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+HELM4_LDFLAGS="-s -w -X helm.sh/helm/v4/internal/version.version=$PLANE_HELM4_VERSION \
+-X helm.sh/helm/v4/internal/version.gitTreeState=clean"
 KWOK_LDFLAGS="-s -w"  # sigs.k8s.io/kwok/pkg/consts.Version is "0.6.1" in the tagged source
 HELM_DIFF_LDFLAGS="-s -w -X github.com/databus23/helm-diff/v3/cmd.Version=${PLANE_HELM_DIFF_VERSION#v}"
 
@@ -57,6 +60,7 @@ recipe() {
     pilot-discovery|istioctl) echo "$1 $PLANE_ISTIO_VERSION $GOVER [$ISTIO_LDFLAGS] $(modhash "$PLANE_DIR"/istio/{go.mod,go.sum,prepare-src.sh} "$PLANE_DIR"/istio/patches/*)" ;;
     xdsdump) echo "xdsdump $PLANE_ISTIO_VERSION $GOVER $(modhash "$PLANE_DIR"/istio/{go.mod,go.sum} "$PLANE_DIR"/istio/xdsdump/*.go)" ;;
     helm) echo "helm $PLANE_HELM_VERSION $GOVER [$HELM_LDFLAGS]" ;;
+    helm4) echo "helm4 $PLANE_HELM4_VERSION $GOVER [$HELM4_LDFLAGS]" ;;
     kwok) echo "kwok $PLANE_KWOK_VERSION $GOVER [$KWOK_LDFLAGS]" ;;
     helm-diff) echo "helm-diff $PLANE_HELM_DIFF_VERSION $GOVER [$HELM_DIFF_LDFLAGS]" ;;
     *) plane_die "unknown component $1" ;;
@@ -141,6 +145,10 @@ fi
 if [[ -n "${todo[helm]:-}" ]]; then
   plane_log "building helm $PLANE_HELM_VERSION"
   timed go_install "helm.sh/helm/v3@$PLANE_HELM_VERSION" "$HELM_LDFLAGS" cmd/helm helm; stamp helm
+fi
+if [[ -n "${todo[helm4]:-}" ]]; then
+  plane_log "building helm4 $PLANE_HELM4_VERSION (Helm 4, as helm4)"
+  timed go_install "helm.sh/helm/v4@$PLANE_HELM4_VERSION" "$HELM4_LDFLAGS" cmd/helm helm4; stamp helm4
 fi
 if [[ -n "${todo[kwok]:-}" ]]; then
   plane_log "building kwok $PLANE_KWOK_VERSION"

@@ -18,6 +18,8 @@ PLANE_ISTIO_COMMIT=9739e10eb9d7
 # buildVersion, the charts' version/appVersion and the image tags.
 PLANE_ISTIO_VERSION=1.30-9739e10e
 PLANE_HELM_VERSION=v3.18.6
+# Helm 4, a second binary `helm4` (build.sh helm4) for the Helm 4 tests (docs/plane.md).
+PLANE_HELM4_VERSION=v4.3.2
 PLANE_KWOK_VERSION=v0.6.1
 PLANE_HELM_DIFF_VERSION=v3.9.11
 PLANE_CHARTS="$HOMELAB_CACHE/istio-charts/$PLANE_ISTIO_VERSION"

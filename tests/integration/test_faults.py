@@ -4,7 +4,8 @@
 
 - a wrong kube context fails in the first role's preflight, before any change;
 - a Helm release left ``pending-upgrade`` by a killed ``helm upgrade``: the egress_gateway role
-  refuses while the record is young (and says how to proceed), removes it once it is stale;
+  refuses while the record is young (and says how to proceed), removes it once it is stale and
+  the gateway Deployment is settled;
 - kube-apiserver killed during a converge and restarted the way ``hack/plane/up`` does: the
   interrupted run fails, a re-run converges;
 - an Istio CRD missing: preflight names the API and how to install the CRDs (run last; the
@@ -116,14 +117,16 @@ def test_pending_upgrade_is_refused_then_recovered(plane, fault_vars):
     task, msg = _final_fatal(run)
     assert task == "homelab.istio_egress.egress_gateway : Refuse to touch a release another Helm run may still be changing"
     assert re.fullmatch(
-        rf"Helm release '{FAULT_RELEASE}' in '{ISTIO_NS}' is pending-upgrade since \d+s \(record {re.escape(record)}\): "
-        r"another Helm operation may be running\. Wait for it, or, if nothing runs, rerun after 900s \(the record is "
-        rf"then removed\), or `helm rollback {FAULT_RELEASE} -n {ISTIO_NS}` / "
-        rf"`kubectl -n {ISTIO_NS} delete secret {re.escape(record)}` now\.", msg), msg
+        rf"Helm release '{FAULT_RELEASE}' in '{ISTIO_NS}' is pending-upgrade since \d+s \(record {re.escape(record)}\) "
+        r"and another Helm operation may still hold it: it is younger than egress_gateway_pending_release_grace "
+        r"\(900s\)\. Wait for it and rerun; if you know nothing runs, rerun with egress_gateway_recover_pending=true "
+        r"\(the record is removed and the release falls back to its last deployed revision\), or "
+        rf"`helm rollback {FAULT_RELEASE} -n {ISTIO_NS}`\.", msg), msg
     assert run.changed == 0, run.summary()
     assert _release_records(plane, FAULT_RELEASE)[last + 1] == "pending-upgrade"
 
-    # Stale record (older than the grace): the role removes it and the release is usable again.
+    # Stale record (older than the grace, the gateway Deployment settled): the role removes it and
+    # the release is usable again.
     time.sleep(2)
     run = run_playbook(SITE, dict(fault_vars, egress_gateway_pending_release_grace=1), tags=["gateway"], timeout=300)
     assert run.rc == 0, run.summary()

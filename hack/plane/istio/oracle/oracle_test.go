@@ -281,6 +281,8 @@ func configDump(p Proxy, sim *simulation.Simulation) (json.RawMessage, error) {
 		Id:       fmt.Sprintf("%s~%s~%s.%s~%s.svc.cluster.local", typ, p.IP, name, p.Namespace, p.Namespace),
 		Cluster:  name + "." + p.Namespace,
 		Metadata: meta,
+		// Generated in memory by Istio's config generator, not by istiod, not run by a proxy.
+		UserAgentName: "istio-simulation",
 	}
 	dump := &adminv3.ConfigDump{}
 	add := func(m proto.Message) error {

@@ -340,8 +340,13 @@ def test_variant(plane, matrix, variant, tmp_path):
     version0 = _push_version(xds_dump(plane, matrix["pods"]["client"][0], "sidecar", str(tmp_path / "v0.json")))
     try:
         if variant.get("converge"):
+            # As a user would switch: remove the routes as they are, converge with the new variables.
+            run = run_playbook(SITE, dict(matrix["values"], egress_routes_state="absent"), tags=["egress"], timeout=300)
+            assert run.rc == 0, run.summary()
             run = run_playbook(SITE, dict(matrix["values"], **variant["converge"]), tags=["egress"], timeout=300)
             assert run.rc == 0, run.summary()
+        elif not variant.get("change"):
+            version0 = None  # nothing changes: the current config is the one under test
         rejected = apply_change(plane, before, variant.get("change") or [])
         if "rejected" in expect:
             assert expect["rejected"] in rejected, "expected the apiserver to reject the change, got: %r" % rejected

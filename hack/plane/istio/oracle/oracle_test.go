@@ -30,7 +30,6 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -325,7 +324,7 @@ func configDump(p Proxy, sim *simulation.Simulation) (json.RawMessage, error) {
 	}
 	rd := &adminv3.RoutesConfigDump{}
 	for _, r := range sim.Routes {
-		a, err := anypb.New((*routev3.RouteConfiguration)(r))
+		a, err := anypb.New(r)
 		if err != nil {
 			return nil, err
 		}

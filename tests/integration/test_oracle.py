@@ -80,6 +80,53 @@ def wildcard(objects, pattern):
     return host
 
 
+def _pick(objects, kind, rng):
+    return rng.choice([o for o in objects if o["kind"] == kind])
+
+
+def _drop_route(index):
+    def drop(objects, rng):
+        vs = _pick(objects, "VirtualService", rng)
+        del vs["spec"]["tls"][index]
+    return drop
+
+
+def _set_selector(objects, rng):
+    _pick(objects, "Gateway", rng)["spec"]["selector"] = {"istio": "nobody"}
+
+
+def _move_dr(objects, rng):
+    _pick(objects, "DestinationRule", rng)["metadata"]["namespace"] = "elsewhere"
+
+
+def _rename_subset(objects, rng):
+    _pick(objects, "DestinationRule", rng)["spec"]["subsets"][0]["name"] = "renamed"
+
+
+def _no_export(objects, rng):
+    for vs in objects:
+        if vs["kind"] == "VirtualService":
+            vs["spec"].pop("exportTo", None)
+
+
+def _protocol(value):
+    def set_protocol(objects, rng):
+        _pick(objects, "ServiceEntry", rng)["spec"]["ports"][0]["protocol"] = value
+    return set_protocol
+
+
+def _hide(objects, rng):
+    objects.append({"apiVersion": "networking.istio.io/v1", "kind": "Sidecar",
+                    "metadata": {"name": "hide", "namespace": CLIENT_NS},
+                    "spec": {"egress": [{"hosts": ["istio-system/*"]}]}})
+
+
+# What a user breaks (docs/scenarios.md), applied at random on top of the role's objects.
+BREAKS = {"no-hop1": _drop_route(0), "no-hop2": _drop_route(1), "selector": _set_selector, "dr-away": _move_dr,
+          "subset": _rename_subset, "no-export": _no_export, "http": _protocol("HTTP"), "https": _protocol("HTTPS"),
+          "hide": _hide}
+
+
 def generate(rng, index):
     """One random variation: objects, kube objects, proxies, calls and who is the gateway of what."""
     placement = rng.choice(["guide", "canonical"])
@@ -102,6 +149,10 @@ def generate(rng, index):
         fqdn = "%s.%s.svc.cluster.local" % (release, ROOT_NS)
         for h in group:
             gw_of[h["host"]] = ("gateway%d" % gi, fqdn)
+    # Every other case is broken, cycling through every kind of break so each one is compared.
+    broken = sorted(BREAKS)[(index // 2) % len(BREAKS)] if index % 2 else ""
+    if broken:
+        BREAKS[broken](objects, rng)
     wild = None
     if rng.random() < 0.25:
         host = wildcard(objects, "*.wild.example")
@@ -126,8 +177,8 @@ def generate(rng, index):
                       "sni": sni, "_host_port": h["port"], "_fqdn": fqdn})
     calls.append({"name": "client %s" % UNREGISTERED, "proxy": "client", "address": "203.0.113.8", "port": 443,
                   "sni": UNREGISTERED, "_host_port": 443, "_fqdn": gw_of[hosts[0]["host"]][1]})
-    label = "%02d-%s-%dgw-%dhosts%s%s" % (index, placement, len(groups), len(hosts), "-wild" if wild else "",
-                                         "-registry-only" if registry_only else "")
+    label = "%02d-%s-%dgw-%dhosts%s%s%s" % (index, placement, len(groups), len(hosts), "-wild" if wild else "",
+                                           "-registry-only" if registry_only else "", "-" + broken if broken else "")
     return {"name": label, "config": yaml_docs(objects), "kube": yaml_docs(kube), "proxies": proxies,
             "calls": [{k: v for k, v in c.items() if not k.startswith("_")} for c in calls],
             "_calls": calls}

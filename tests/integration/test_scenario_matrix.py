@@ -232,15 +232,24 @@ def _analysis(text, hosts):
                             item=h) for h in hosts}
 
 
-def report_from_dumps(plane, client_text, gateway_text, hosts, registry_only):
+def preconditions(plane):
+    """What roles/egress_verify/tasks/preconditions.yml reads: gateway and client pods, Gateways, DRs."""
+    return {
+        "gateway_pods": plane.kubectl_json("get", "pods", "-n", ROOT_NS, "-l", "istio=%s" % RELEASE)["items"],
+        "client_pods": plane.kubectl_json("get", "pods", "-n", CLIENT_NS, "-l", "app=sleep")["items"],
+        "gateways": plane.kubectl_json("get", "gateways.networking.istio.io", "-A")["items"],
+        "destination_rules": plane.kubectl_json("get", "destinationrules.networking.istio.io", "-A")["items"],
+    }
+
+
+def report_from_dumps(plane, pre, client_text, gateway_text, hosts, registry_only):
     """What egress_verify's report says with these dumps as egress_verify_{client,gateway}_config_dump.
 
     The facts are the ones roles/egress_verify/tasks/report.yml assembles: the same Kubernetes
     reads as preconditions.yml, the istio_proxy_config results of routing.yml (analyse_config_dump
     of the dump, keyed by item), no data plane.
     """
-    gateway_pods = plane.kubectl_json("get", "pods", "-n", ROOT_NS, "-l", "istio=%s" % RELEASE)["items"]
-    client_pods = plane.kubectl_json("get", "pods", "-n", CLIENT_NS, "-l", "app=sleep")["items"]
+    client_pods = pre["client_pods"]
     facts = {
         "run": {"started": "", "probe_started": "", "finished": "", "check_mode": False, "istioctl_version": "",
                 "client_pod": client_pods[0]["metadata"]["name"] if client_pods else ""},
@@ -256,11 +265,7 @@ def report_from_dumps(plane, client_text, gateway_text, hosts, registry_only):
             "reasons": {"data_plane": "no data plane (egress_verify_data_plane: false)",
                         "istioctl": "istioctl not run by the matrix"},
         },
-        "preconditions": {
-            "gateway_pods": gateway_pods, "client_pods": client_pods,
-            "gateways": plane.kubectl_json("get", "gateways.networking.istio.io", "-A")["items"],
-            "destination_rules": plane.kubectl_json("get", "destinationrules.networking.istio.io", "-A")["items"],
-        },
+        "preconditions": pre,
         "xds": None, "analyze": [], "calls": None, "gateway_log": None, "gateway_log_any_time": [],
         "coverage_calls": None,
         "routing": {"client": _analysis(client_text, hosts), "gateway": _analysis(gateway_text, hosts)},
@@ -317,7 +322,7 @@ def matrix(plane, tmp_path_factory):
         sleep = [d for d in yaml.safe_load_all(handle) if d]
     for doc in sleep:
         doc["metadata"]["namespace"] = OTHER_NS
-    plane.kubectl("apply", "-f", "-", input="\n---\n".join(json.dumps(d) for d in sleep))
+    plane.kubectl("apply", "-f", "-", input=yaml_docs(sleep))
     pods = {
         "client": (_running_pod(plane, CLIENT_NS, "app=sleep"), "sidecar"),
         "gateway": (_running_pod(plane, ROOT_NS, "istio=%s" % RELEASE), "router"),
@@ -355,11 +360,12 @@ def test_variant(plane, matrix, variant, tmp_path):
         assert not rejected, "the apiserver rejected the change: %s" % rejected
         texts, version = dumps_after_push(plane, matrix["pods"], version0, str(tmp_path))
         objects = snapshot(plane)
+        pre = preconditions(plane)
     finally:
         restore(plane, before)
     registry_only = any(o["kind"] == "Sidecar" and (o["spec"].get("outboundTrafficPolicy") or {}).get("mode") == "REGISTRY_ONLY"
                         for k, o in objects.items() if k[1] in (CLIENT_NS, ROOT_NS))
-    report = report_from_dumps(plane, texts["client"], texts["gateway"], hosts, registry_only)
+    report = report_from_dumps(plane, pre, texts["client"], texts["gateway"], hosts, registry_only)
     row = next(r for r in report["checks"] if r["id"] == "routing")
     diagnosis = [d["id"] for d in report["diagnosis"]]
     unreg = analyse_config_dump(texts["client"], host=UNREGISTERED, port=443, egress_gateway_service=GATEWAY_FQDN)

@@ -209,7 +209,7 @@ def test_builtin_cases_of_the_oracle_pass(oracle):
     assert "--- PASS: TestOracle/guide-REGISTRY_ONLY" in proc.stdout, proc.stdout[-2000:]
 
 
-def test_our_matcher_agrees_with_istios_simulation(oracle, record_property):
+def test_our_matcher_agrees_with_istios_simulation(oracle):
     rng = random.Random(SEED)
     cases = [generate(rng, i) for i in range(COUNT)]
     results = run_oracle(oracle, [{k: v for k, v in c.items() if not k.startswith("_")} for c in cases])
@@ -229,6 +229,6 @@ def test_our_matcher_agrees_with_istios_simulation(oracle, record_property):
                 disagreements.append("seed %s case %s / %s: oracle %s (listener %s, chain %r, error %r), ours %s (%s)" % (
                     SEED, case["name"], call["name"], want, call["listener"], call["filter_chain"], call["error"], got,
                     facts["destination"].get("evidence")))
-    record_property("calls_compared", compared)
+    print("compared %d calls of %d cases (seed %s)" % (compared, COUNT, SEED))
     assert compared >= COUNT * 3
     assert not disagreements, "%d of %d calls disagree:\n%s" % (len(disagreements), compared, "\n".join(disagreements))

@@ -103,7 +103,7 @@ def _down(env, keep):
     assert proc.returncode == 0, proc.stdout[-2000:]
 
 
-def test_the_plane_starts_from_stopped_every_time(own_plane, record_property):
+def test_the_plane_starts_from_stopped_every_time(own_plane):
     work, env = own_plane
     seconds = []
     for cycle in range(CYCLES):
@@ -129,4 +129,4 @@ def test_the_plane_starts_from_stopped_every_time(own_plane, record_property):
         assert _headers(work) == after, "an up with everything running started something: %s" % again.stdout[-1500:]
         _down(env, keep=cycle < CYCLES - 1)
         assert _processes(work) == {}, "down left processes: %s" % _processes(work)
-    record_property("up_seconds", seconds)
+    print("hack/plane/up took %s s per cycle" % seconds)

@@ -7,7 +7,8 @@ background subshell had exec'd it, took it for dead, and started a second ``pilo
 the same ports (which died on "address already in use"). This test starts a plane of its own (its
 own ``HOMELAB_PLANE_WORK``, its own free ports: the shared plane is not touched) from a stopped
 state several times in a row (``HOMELAB_PLANE_START_CYCLES``, default 3): from nothing, then
-``down --keep`` / ``up`` (resume), and requires every time that
+``down --keep`` / ``up`` (resume), every other time with each component's exec delayed by 1 s
+(``HOMELAB_PLANE_EXEC_DELAY``, the window of the old race), and requires every time that
 
 * ``up`` succeeds within its bound;
 * every component was started exactly once in that run (one ``===== ... plane up`` header per
@@ -108,7 +109,10 @@ def test_the_plane_starts_from_stopped_every_time(own_plane):
     seconds = []
     for cycle in range(CYCLES):
         before = _headers(work)
-        proc, took = _up(env)
+        # Every other cycle each component's subshell waits 1 s before its exec (the window in
+        # which the old `up` took a starting component for dead and started it twice: with this
+        # delay the old script started etcd twice and failed on the first start).
+        proc, took = _up(dict(env, HOMELAB_PLANE_EXEC_DELAY="1") if cycle % 2 else env)
         seconds.append(round(took, 1))
         assert proc.returncode == 0, "cycle %d: hack/plane/up failed after %.0fs:\n%s" % (cycle, took, proc.stdout[-3000:])
         after = _headers(work)

@@ -293,3 +293,29 @@ def plane_status(work=None):
         except (OSError, ValueError) as exc:
             return None, f"the local plane is not running ({name} at {url}: {exc}): start it with hack/plane/up"
     return work, None
+
+
+def xds_dump(plane, pod, proxy_type, out, timeout=60):
+    """Ask istiod, over ADS, for the config it generates for this pod's proxy (hack/plane/istio/xdsdump).
+
+    ``proxy_type`` is ``sidecar`` or ``router`` (a gateway). Writes the Envoy-shaped config dump to
+    ``out`` and returns its text. The node identity and metadata are the pod's, as istio-agent sends
+    them (docs/plane.md "The xDS proof").
+    """
+    meta = pod["metadata"]
+    labels = ",".join("%s=%s" % kv for kv in sorted((meta.get("labels") or {}).items()))
+    cmd = [plane.binary("xdsdump"), "-xds-address", plane.xds_address, "-type", proxy_type,
+           "-ip", pod["status"]["podIP"], "-pod", meta["name"], "-namespace", meta["namespace"],
+           "-service-account", pod["spec"].get("serviceAccountName") or "default",
+           "-istio-version", os.environ.get("HOMELAB_PLANE_ISTIO_VERSION", "1.30-9739e10e"),
+           "-labels", labels, "-out", out]
+    owners = meta.get("ownerReferences") or []
+    if owners and owners[0]["kind"] == "ReplicaSet":
+        deploy = owners[0]["name"].rsplit("-", 1)[0]
+        cmd += ["-owner", "kubernetes://apis/apps/v1/namespaces/%s/deployments/%s" % (meta["namespace"], deploy)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise PlaybookError("xdsdump failed (rc=%s): %s" % (proc.returncode, proc.stderr.strip()))
+    with open(out) as handle:
+        return handle.read()

@@ -148,6 +148,9 @@ func node(o options) (*corev3.Node, error) {
 		Id:       fmt.Sprintf("%s~%s~%s.%s~%s.svc.%s", o.proxyType, o.ip, o.pod, o.namespace, o.namespace, o.domain),
 		Cluster:  workloadName(o) + "." + o.namespace,
 		Metadata: st,
+		// Not "envoy": a reader of the dump can tell config istiod generated for this identity
+		// (no proxy ran it) from a live proxy's /config_dump (docs/scenarios.md).
+		UserAgentName: "xdsdump",
 	}, nil
 }
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # The guide's manual procedure (istio-1.30-egress-gateway-guide.md §3.3, §4.1, §6.5, §7.4 A),
 # as a person would type it, for benchmark 3 (bench_site.py): the baseline site.yml is
 # measured against, on the same local plane. It creates the same objects site.yml does:

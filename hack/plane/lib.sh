@@ -10,7 +10,7 @@ PLANE_PKI="$PLANE_WORK/pki"
 PLANE_KUBECONFIG="$PLANE_WORK/kubeconfig"
 PLANE_CONTEXT="istio-egress-plane"
 
-# Versions, one place. The reasons are in docs/plane.md.
+# Versions, one place. The reasons are in docs/dev/plane.md.
 PLANE_K8S_VERSION=v1.30.4
 PLANE_ETCD_VERSION=v3.5.15
 PLANE_ISTIO_COMMIT=9739e10eb9d7

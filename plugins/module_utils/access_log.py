@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Parse Envoy/Istio access logs and decide whether they prove traffic to a host.
 
 Pure and stdlib-only: no AnsibleModule, no Kubernetes. The module

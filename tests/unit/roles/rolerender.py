@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the roles' templates the way Ansible does, without a cluster.
 
 The variables are what site.yml gives a role: the defaults of every role of the

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of module_utils/access_log.py (no Ansible needed).
 
 REAL: the lines of fixtures/access_logs/*.log (PROVENANCE.md there); every

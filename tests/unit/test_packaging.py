@@ -95,7 +95,7 @@ def _read(path):
 
 
 def _range_from_requirements(text):
-    match = re.search(r"^ansible>=(\d+)\.(\d+)\.(\d+),<(\d+)\s*$", text, re.M)
+    match = re.search(r"^ansible>=(\d+)\.(\d+)\.(\d+),<(\d+)\s*$", text, re.MULTILINE)
     assert match, "requirements.txt must pin ansible as 'ansible>=X.Y.Z,<N'"
     low, high = int(match.group(1)), int(match.group(4))
     return (2, low + CORE_OF_PACKAGE), (2, high - 1 + CORE_OF_PACKAGE), match.group(0).strip()
@@ -110,7 +110,7 @@ def _range_from_runtime(text):
 
 def test_the_range_is_the_same_everywhere():
     _source_tree()
-    low, high, line = _range_from_requirements(_read("requirements.txt"))
+    low, high, _line = _range_from_requirements(_read("requirements.txt"))
     assert _range_from_runtime(_read("meta/runtime.yml")) == (low, high)
     phrase = "ansible-core %d.%d to %d.%d" % (low + high)
     galaxy = yaml.safe_load(_read("galaxy.yml"))
@@ -121,8 +121,8 @@ def test_the_range_is_the_same_everywhere():
 def test_the_matrix_venvs_pin_the_ends_of_the_range():
     _source_tree()
     low, high, _line = _range_from_requirements(_read("requirements.txt"))
-    oldest = re.search(r"^ansible==(\d+)\.(\d+)\.(\d+)$", _read("requirements-oldest.txt"), re.M)
-    newest = re.search(r"^ansible==(\d+)\.", _read("requirements-newest.txt"), re.M)
+    oldest = re.search(r"^ansible==(\d+)\.(\d+)\.(\d+)$", _read("requirements-oldest.txt"), re.MULTILINE)
+    newest = re.search(r"^ansible==(\d+)\.", _read("requirements-newest.txt"), re.MULTILINE)
     assert (2, int(oldest.group(1)) + CORE_OF_PACKAGE) == low
     assert (2, int(newest.group(1)) + CORE_OF_PACKAGE) == high
 

@@ -64,3 +64,17 @@ def ansible_env(base=None, **extra):
     env.update(LC_ALL="C.UTF-8", LANG="C.UTF-8")
     env.update(extra)
     return env
+
+
+# ansible-core 2.19 fills "exception" with this placeholder when a module fails
+# with fail_json() while handling an exception and tracebacks are not collected
+# (ANSIBLE_DISPLAY_TRACEBACK unset): no traceback exists, and the default
+# callback shows the user only "msg". Any other value is a real traceback.
+NO_TRACEBACK = "(traceback unavailable)"
+
+
+def traceback_keys(result):
+    """The keys of a task result that carry a Python traceback or raw module
+    output (a crash), ignoring 2.19's placeholder above."""
+    return [key for key in ("exception", "module_stderr", "module_stdout")
+            if key in result and not (key == "exception" and result[key] == NO_TRACEBACK)]

@@ -32,7 +32,7 @@ sys.path.insert(0, UTILS_TESTS)
 syn = importlib.import_module("envoy_synthetic")
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
-from ansible_env import ansible_env
+from ansible_env import ansible_env, traceback_keys
 
 
 def _shell_quote(arg):
@@ -134,7 +134,7 @@ def failures(all_runs):
 def assert_clean_failure(result, fragment):
     assert result.get("failed") is True, result
     assert fragment in result["msg"], result["msg"]
-    assert "exception" not in result and "module_stderr" not in result
+    assert traceback_keys(result) == [], result
     assert result.get("changed") in (False, None)
 
 

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: kubespray
-author: homelab platform engineers
+author: homelab platform engineers (@homelab)
 short_description: Read a cluster variable from the kubespray inventory, or kubespray's default
 description:
   - Returns the value of kubespray variables such as C(kube_pods_subnet) as the kubespray inventory
@@ -41,6 +41,7 @@ _raw:
   elements: raw
 """
 
+import inspect
 import os
 
 from ansible.errors import AnsibleError
@@ -85,6 +86,14 @@ class LookupModule(LookupBase):
             out.append(value)
         return out
 
+    @property
+    def _trusted(self):
+        """ansible-core 2.19+ templates only trusted strings: inventory files
+        are, as Ansible's own group_vars loading marks them (kubespray writes
+        dns_domain as "{{ cluster_name }}"). Older versions template all."""
+        params = inspect.signature(self._loader.load_from_file).parameters
+        return {"trusted_as_template": True} if "trusted_as_template" in params else {}
+
     def _k8s_cluster_group_vars(self, variables):
         """The k8s_cluster group_vars next to the inventory sources, merged in
         Ansible's file order (later files win)."""
@@ -92,7 +101,7 @@ class LookupModule(LookupBase):
         sources = variables.get("ansible_inventory_sources") or []
         for path in group_vars_paths(sources, os.listdir, os.path.isdir, os.path.isfile):
             try:
-                data = self._loader.load_from_file(path)
+                data = self._loader.load_from_file(path, **self._trusted)
             except Exception as exc:  # a broken file: say which
                 raise AnsibleError("cannot read kubespray group_vars %s: %s" % (path, exc))
             if isinstance(data, dict):

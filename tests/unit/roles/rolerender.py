@@ -18,7 +18,8 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
-from ansible_env import collections_path  # noqa: E402
+from ansible_env import collections_path
+
 ROLES = ROOT / "roles"
 # Order of playbooks/site.yml.
 PLAY_ORDER = ["egress_gateway", "test_client", "egress_routes", "registry_only", "calico_policy"]

@@ -117,10 +117,10 @@ def _render(tmp_path, inventory, extra=None):
     argv = [os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", str(inventory), str(playbook)]
     if extra:
         argv += ["-e", json.dumps(extra)]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=ansible_env(), cwd=str(tmp_path))
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=ansible_env(), cwd=str(tmp_path), check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     tasks = json.loads(proc.stdout)["plays"][0]["tasks"]
-    return [t for t in tasks if t["task"]["name"] == "rendered"][0]["hosts"]["localhost"]["msg"]
+    return next(t for t in tasks if t["task"]["name"] == "rendered")["hosts"]["localhost"]["msg"]
 
 
 def _allowed_nets(policy):
@@ -215,3 +215,79 @@ def test_the_samples_are_kubesprays_unmodified():
         for path in (HERE / "kubespray" / version).rglob("*"):
             if path.is_file():
                 assert path.read_bytes() == (shared / version / path.relative_to(HERE / "kubespray" / version)).read_bytes()
+
+
+# --- the playbooks with a kubespray inventory as the only inventory ---------
+
+@pytest.mark.parametrize("form", ["installed", "checkout"])
+@pytest.mark.parametrize("playbook", ["site", "verify", "cleanup"])
+def test_playbooks_load_with_only_a_kubespray_inventory(tmp_path, form, playbook):
+    """`ansible-playbook -i <kubespray>/inventory.ini homelab.istio_egress.site`
+    (and the checkout path): the play parses, its roles' argument specs load and
+    every task is listed, with nothing but kubespray's inventory."""
+    inventory = _inventory(tmp_path, SAMPLES[-1])
+    target = "homelab.istio_egress." + playbook if form == "installed" else str(ROOT / "playbooks" / (playbook + ".yml"))
+    argv = [os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", str(inventory), target, "--list-tasks"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False,
+                          env=ansible_env(ANSIBLE_STDOUT_CALLBACK="default"), cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Read admin.conf on the first control-plane host" in proc.stdout
+    if playbook == "site":
+        assert "homelab.istio_egress.calico_policy" in proc.stdout
+
+
+SYNTHETIC_ADMIN_CONF = """\
+# SYNTHETIC: the shape kubeadm gives /etc/kubernetes/admin.conf (kubespray's
+# control-plane nodes); no real credentials.
+apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: Q0EK
+    server: https://127.0.0.1:6443
+  name: cluster.local
+contexts:
+- context:
+    cluster: cluster.local
+    user: kubernetes-admin
+  name: kubernetes-admin@cluster.local
+current-context: kubernetes-admin@cluster.local
+users:
+- name: kubernetes-admin
+  user:
+    client-certificate-data: Q0VSVAo=
+    client-key-data: S0VZCg==
+"""
+
+
+def _kubeconfig_play(tmp_path, extra):
+    inventory = _inventory(tmp_path, SAMPLES[0], {"kube_apiserver_port": "6444"},
+                           host_line="node1 ansible_host=192.0.2.11 ansible_connection=local")
+    conf = tmp_path / "admin.conf"
+    conf.write_text(SYNTHETIC_ADMIN_CONF)
+    variables = {"istio_egress_admin_conf": str(conf), "istio_egress_admin_conf_become": False,
+                 "istio_egress_kubeconfig_dir": str(tmp_path / "kube"),
+                 "ansible_python_interpreter": sys.executable}
+    variables.update(extra)
+    argv = [os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", str(inventory),
+            str(ROOT / "playbooks" / "kubeconfig.yml"), "-e", json.dumps(variables)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False,
+                          env=ansible_env(ANSIBLE_STDOUT_CALLBACK="default"), cwd=str(tmp_path))
+
+
+def test_kubeconfig_from_the_first_control_plane_host(tmp_path):
+    proc = _kubeconfig_play(tmp_path, {"istio_egress_kubeconfig_source": "control_plane"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    copy = tmp_path / "kube" / "homelab-istio-egress-node1.conf"
+    assert oct(copy.stat().st_mode & 0o777) == "0o600"
+    conf = yaml.safe_load(copy.read_text())
+    # The server is the host's address on the inventory's kube_apiserver_port.
+    assert conf["clusters"][0]["cluster"]["server"] == "https://192.0.2.11:6444"
+    assert conf["users"] == yaml.safe_load(SYNTHETIC_ADMIN_CONF)["users"]
+    assert "Q0VSVAo" not in proc.stdout  # no_log: the credentials stay out of the output
+
+
+def test_kubeconfig_source_defaults_to_the_controller(tmp_path):
+    proc = _kubeconfig_play(tmp_path, {})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not (tmp_path / "kube").exists()

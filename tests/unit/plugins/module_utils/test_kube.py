@@ -8,6 +8,10 @@ kubelet sends on channel 3 of the exec stream (remotecommand v4); they are
 synthetic, not captured.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import json
 
 import pytest

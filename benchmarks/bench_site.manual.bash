@@ -6,7 +6,7 @@
 # measured against, on the same local plane. It creates the same objects site.yml does:
 #   §3.3  helm upgrade --install istio-egressgateway (values of §3.2) --wait
 #         + the access-log Telemetry for the gateway pods (the collection adds it: access
-#           logs are off by default, NOTES.md; the guide's §7 log proof needs it)
+#           logs are off by default, docs/upstream-facts.md; the guide's §7 log proof needs it)
 #   §4.1  kubectl apply namespace.yaml sleep.yaml; kubectl wait (2/2 Ready, §4.2)
 #   §6.5  kubectl apply --dry-run=server, then kubectl apply of the four objects of §6.1-§6.4;
 #         istioctl analyze -n mesh-test (warnings 0)

@@ -28,7 +28,8 @@ FORBIDDEN_FILES = (".ansible-lint", ".yamllint", "ruff.toml", ".gitignore", "req
                    "requirements-oldest.txt", "requirements-newest.txt")
 # What a user runs, plus the unit tests.
 REQUIRED = ("README.md", "COPYING", "meta/runtime.yml", "requirements.txt", "requirements.yml",
-            "playbooks/site.yml", "playbooks/verify.yml", "playbooks/cleanup.yml", "docs/roles.md",
+            "playbooks/site.yml", "playbooks/verify.yml", "playbooks/cleanup.yml", "playbooks/kubeconfig.yml",
+            "plugins/lookup/kubespray.py", "docs/roles.md", "docs/upstream-facts.md",
             "plugins/modules/istio_proxy_config.py", "plugins/modules/egress_log_assert.py",
             "roles/egress_gateway/meta/argument_specs.yml", "roles/egress_verify/tasks/main.yml",
             "inventory/homelab/hosts.yml", "tests/unit/ansible_env.py", "tests/unit/callback_plugins/unit_json.py")

@@ -8,7 +8,9 @@ beyond requirements.yml, so they bring this one (tests/unit/ansible_env.py puts
 it on ANSIBLE_CALLBACK_PLUGINS). Same shape as ansible.posix.json:
 ``{"plays": [{"play": {...}, "tasks": [{"task": {...}, "hosts": {host: result}}]}],
 "stats": {host: summary}}``; a failed, skipped or unreachable result carries
-``failed``/``skipped``/``unreachable: true``.
+``failed``/``skipped``/``unreachable: true``, and so does each item of a loop
+(ansible-core 2.20+ no longer keeps ``failed`` in the items it hands to
+callbacks: the item events say it, in the items' order).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -47,6 +49,7 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None):
         super(CallbackModule, self).__init__(display)
         self.results = []
+        self._items = {}  # host -> ["ok" | "failed" | "skipped", ...] of the running loop
 
     def v2_playbook_on_play_start(self, play):
         self.results.append({"play": {"name": play.get_name(), "id": str(play._uuid)}, "tasks": []})
@@ -70,7 +73,25 @@ class CallbackModule(CallbackBase):
         host_result = dict(_part(result, "result"))
         host_result.update(flags)
         host_result["action"] = task.action
+        outcomes = self._items.pop(host.get_name(), [])
+        items = host_result.get("results")
+        if isinstance(items, list) and len(items) == len(outcomes):
+            host_result["results"] = [dict(item, **({outcome: True} if outcome != "ok" else {}))
+                                      if isinstance(item, dict) else item
+                                      for item, outcome in zip(items, outcomes)]
         self.results[-1]["tasks"][-1]["hosts"][host.get_name()] = host_result
+
+    def _item(self, result, outcome):
+        self._items.setdefault(_part(result, "host").get_name(), []).append(outcome)
+
+    def v2_runner_item_on_ok(self, result):
+        self._item(result, "ok")
+
+    def v2_runner_item_on_failed(self, result):
+        self._item(result, "failed")
+
+    def v2_runner_item_on_skipped(self, result):
+        self._item(result, "skipped")
 
     def v2_runner_on_ok(self, result, **kwargs):
         self._record(result)

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark 1: egress_log_assert's pure functions on 1,000,000 access-log lines.
 
 What the module does with `src=<file> host=<host>`: stream the file

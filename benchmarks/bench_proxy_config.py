@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark 2: istio_proxy_config's pure functions on a ~100 MB config dump.
 
 What the module does with `src=<dump>`: read the file, then

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # The guide's manual procedure (istio-1.30-egress-gateway-guide.md §3.3, §4.1, §6.5, §7.4 A),
 # as a person would type it, for benchmark 3 (bench_site.py): the baseline site.yml is
 # measured against, on the same local plane. It creates the same objects site.yml does:
 #   §3.3  helm upgrade --install istio-egressgateway (values of §3.2) --wait
 #         + the access-log Telemetry for the gateway pods (the collection adds it: access
-#           logs are off by default, NOTES.md; the guide's §7 log proof needs it)
+#           logs are off by default, docs/upstream-facts.md; the guide's §7 log proof needs it)
 #   §4.1  kubectl apply namespace.yaml sleep.yaml; kubectl wait (2/2 Ready, §4.2)
 #   §6.5  kubectl apply --dry-run=server, then kubectl apply of the four objects of §6.1-§6.4;
 #         istioctl analyze -n mesh-test (warnings 0)

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark 3: playbooks/site.yml on the local plane against the guide's manual procedure.
 
 Three figures, each a ratio of runs made side by side on the same plane (hack/plane):

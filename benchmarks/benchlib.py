@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared helpers for the benchmark scripts (not part of the collection).
 
 Every benchmark reports a *ratio against a baseline run side by side in the

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Generate a large SYNTHETIC Envoy access log from the project's real fixture lines.
 
 Every output line is a real captured line (shared/fixtures/access_logs/*.log,
@@ -24,8 +26,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-# The repository's own copies come first (fixture_dirs); ../shared next to the checkout is the fallback.
-FIXTURES = os.environ.get("BENCH_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
+# The shared captured fixtures, next to the checkout (../shared/fixtures), only
+# if the repository's own copies (tests/unit/**) are missing; BENCH_FIXTURES
+# overrides. Missing everywhere: the generator exits saying so (never skips).
+FIXTURES = os.environ.get("BENCH_FIXTURES") or os.path.join(os.path.dirname(ROOT), "shared", "fixtures")
 
 TS_BRACKET = re.compile(r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z\]")
 TS_AGENT = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})Z\t")

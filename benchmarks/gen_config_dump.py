@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Grow a real Envoy config dump into a large SYNTHETIC one (thousands of external services).
 
 Source, first found wins:
@@ -29,7 +31,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-FIXTURES = os.environ.get("BENCH_FIXTURES", "/work/shared/fixtures")
+# The shared captured fixtures, next to the checkout (../shared/fixtures), only
+# if the repository's own copies (tests/unit/**) are missing; BENCH_FIXTURES
+# overrides. Missing everywhere: the generator exits saying so (never skips).
+FIXTURES = os.environ.get("BENCH_FIXTURES") or os.path.join(os.path.dirname(ROOT), "shared", "fixtures")
 GENERATED = os.path.join(ROOT, "tests", "unit", "plugins", "module_utils", "fixtures", "generated")
 FALLBACK = "istio-1.1.1-productpage-sidecar-full-config_dump.json"
 

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Discover and run the benchmarks; repeat their BENCH lines at the end.
 
 A benchmark is any executable-or-not file `benchmarks/bench_<name>.py` (run

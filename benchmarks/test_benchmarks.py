@@ -1,6 +1,8 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Checks of the benchmark tooling itself (fast; run with `python -m pytest benchmarks`).
 
-The figures in docs/benchmarks.md are only worth something if the synthetic
+The figures in docs/dev/benchmarks.md are only worth something if the synthetic
 inputs are what they claim (real lines, varied only in timestamps, addresses
 and hosts; the host in exactly 1 %; a grown dump the module and istioctl both
 read) and if the harness's BENCH lines and table say what was measured.

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Local stand-in for ansible-test's pip bootstrap script.
 
 ansible-test downloads a get-pip script from a host outside the package

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Build (or reuse) every binary of the local plane into $HOMELAB_PLANE_BIN, from Go modules.
 #
 #   hack/plane/build.sh [--seed DIR] [--force] [component...]
+#   hack/plane/build.sh --status [component...]   # one line: cache warm/cold, builds nothing
 #
 # Components: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl
 #             pilot-discovery istioctl xdsdump helm kwok helm-diff charts calicoctl
@@ -17,12 +20,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
-SEED="" FORCE=0 WANT=()
+SEED="" FORCE=0 STATUS=0 WANT=()
 while (($#)); do
   case "$1" in
     --seed) SEED="$2"; shift 2 ;;
     --force) FORCE=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --status) STATUS=1; shift ;;
+    -h|--help) sed -n '4,17p' "$0"; exit 0 ;;
     *) WANT+=("$1"); shift ;;
   esac
 done
@@ -71,6 +75,19 @@ fresh() { # fresh <name>: the binary exists and its stamp equals its recipe
 }
 stamp() { recipe "$1" > "$STAMPS/$1"; }
 timed() { local t0=$SECONDS; "$@"; plane_log "  ... $((SECONDS - t0))s"; }
+
+# --status: which binaries a build would reuse (stamp = recipe, or an override)
+# and which it would build, so a slow CI run explains itself (.ci/run prints it).
+if [[ $STATUS == 1 ]]; then
+  warm=() cold=()
+  for c in "${WANT[@]}"; do
+    case "$c" in charts|calicoctl) continue ;; esac
+    if plane_override "$c" >/dev/null || fresh "$c"; then warm+=("$c"); else cold+=("$c"); fi
+  done
+  if ((${#cold[@]} == 0)); then state=warm; elif ((${#warm[@]} == 0)); then state=cold; else state="partly warm"; fi
+  echo "plane cache: $state (up to date: ${warm[*]:-none}; to build: ${cold[*]:-none}; in $HOMELAB_PLANE_BIN)"
+  exit 0
+fi
 
 # go_install <module@version> <ldflags> <package-dir-in-module> <dest-name>: build a command
 # of a downloaded module inside the module itself, so its own go.mod (and replaces) apply.
@@ -220,11 +237,11 @@ if [[ -n "${todo[charts]:-}" ]]; then
   ln -sfn "$PLANE_CHARTS" "$PLANE_DIR/charts"
 fi
 
-# calicoctl: see docs/plane.md; tried with a short time budget, skipped when it does not resolve.
+# calicoctl: see docs/dev/plane.md; tried with a short time budget, skipped when it does not resolve.
 if [[ -n "${todo[calicoctl]:-}" ]]; then
   if p="$(plane_override calicoctl)"; then plane_log "calicoctl: using $p"
   elif [[ -x "$HOMELAB_PLANE_BIN/calicoctl" ]]; then plane_log "calicoctl: present"
-  else plane_log "calicoctl: not built (see docs/plane.md: Calico's module cannot be go-installed here)"
+  else plane_log "calicoctl: not built (see docs/dev/plane.md: Calico's module cannot be go-installed here)"
   fi
 fi
 plane_log "bin dir: $HOMELAB_PLANE_BIN"

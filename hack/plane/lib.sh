@@ -10,7 +10,7 @@ PLANE_PKI="$PLANE_WORK/pki"
 PLANE_KUBECONFIG="$PLANE_WORK/kubeconfig"
 PLANE_CONTEXT="istio-egress-plane"
 
-# Versions, one place. The reasons are in docs/plane.md.
+# Versions, one place. The reasons are in docs/dev/plane.md.
 PLANE_K8S_VERSION=v1.30.4
 PLANE_ETCD_VERSION=v3.5.15
 PLANE_ISTIO_COMMIT=9739e10eb9d7
@@ -18,7 +18,7 @@ PLANE_ISTIO_COMMIT=9739e10eb9d7
 # buildVersion, the charts' version/appVersion and the image tags.
 PLANE_ISTIO_VERSION=1.30-9739e10e
 PLANE_HELM_VERSION=v3.18.6
-# Helm 4, a second binary `helm4` (build.sh helm4) for the Helm 4 tests (docs/plane.md).
+# Helm 4, a second binary `helm4` (build.sh helm4) for the Helm 4 tests (docs/dev/plane.md).
 PLANE_HELM4_VERSION=v4.3.2
 PLANE_KWOK_VERSION=v0.6.1
 PLANE_HELM_DIFF_VERSION=v3.9.11

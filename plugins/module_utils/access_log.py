@@ -1539,7 +1539,7 @@ def assess(sources, host, port=443, expect="present", min_count=1, since_time=No
         "other_hops": scan.other_hops,
         "other_clients": scan.other_clients,
         # Only a failed check (or expect=absent) needs the diagnosis: a passing
-        # present check skips it and stays near grep speed (docs/benchmarks.md).
+        # present check skips it and stays near grep speed (docs/dev/benchmarks.md).
         "other_hosts": scan.other_hosts() if (not passed or expect == "absent") else [],
     }
     facts["msg"] = _message(facts, scan, names, host, port, expect, min_count, since_time, allowed,

@@ -300,7 +300,7 @@ def xds_dump(plane, pod, proxy_type, out, timeout=60):
 
     ``proxy_type`` is ``sidecar`` or ``router`` (a gateway). Writes the Envoy-shaped config dump to
     ``out`` and returns its text. The node identity and metadata are the pod's, as istio-agent sends
-    them (docs/plane.md "The xDS proof").
+    them (docs/dev/plane.md "The xDS proof").
     """
     meta = pod["metadata"]
     labels = ",".join("%s=%s" % kv for kv in sorted((meta.get("labels") or {}).items()))

@@ -8,7 +8,7 @@
   than 6.4.0): preflight refuses with one sentence, before any change.
 * Helm 4 with kubernetes.core >= 6.4.0: converge, re-run changed=0, check mode changed=0, run by
   the ansible-playbook of a second venv named by HOMELAB_HELM4_VENV (Python >= 3.12 with
-  `ansible>=14`, see docs/plane.md "Helm 4"). Skipped without it.
+  `ansible>=14`, see docs/dev/plane.md "Helm 4"). Skipped without it.
 
 Without `helm4` or the venv only their own tests skip; with HOMELAB_REQUIRE_HELM4=1 (a CI job that
 builds helm4) a missing `helm4` fails instead. Own release names and labels, removed afterwards.

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a person checks by hand after the playbook ran (guide §4.2, §3.4, §7.1, §7.4).
 
 Through testinfra: the local backend for `kubectl get`, the kubectl backend

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shared object checks of the molecule scenarios can fail, and say why.
 
 molecule/shared/tasks/assert_objects.yml judges a converged cluster in every

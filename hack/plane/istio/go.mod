@@ -4,7 +4,7 @@
 // file "1.30", 2026-08-26, 9739e10e). That commit pins module versions the proxy also
 // refuses, so prepare-src.sh copies its source to ./.istio-src (replace below), re-pins
 // them to served versions and compiles out the experimental agentgateway controller,
-// whose API module is not served at all. See docs/plane.md "Versions, and why".
+// whose API module is not served at all. See docs/dev/plane.md "Versions, and why".
 module homelab.local/plane/istio
 
 go 1.25.9

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Prepare the istio.io/istio source this wrapper module builds (replace => ./.istio-src).
 #
 # The Go module proxy reachable here refuses several module versions that the

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad variables are rejected before any change, with a message naming them.
 
 Each case runs the role with ansible-playbook against a kubeconfig whose API

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Offline validation of the Calico policy (the local plane has no Calico).
 
 The rendered GlobalNetworkPolicy is checked against the projectcalico.org/v3

@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """calico_policy through calicoctl on a control-plane host, against a live API server.
 
 Needs a cluster without projectcalico.org/v3 (the local plane: `hack/plane/up`, then
 `source <(hack/plane/env)`); skipped otherwise. calicoctl itself is replaced by the
-test double doubles/calicoctl (the plane has no Calico; docs/plane.md), run on a
+test double doubles/calicoctl (the plane has no Calico; docs/dev/plane.md), run on a
 `kube_control_plane` host reached with a local connection.
 """
 
@@ -23,7 +25,7 @@ KUBECONFIG = os.environ.get("HOMELAB_PLANE_KUBECONFIG", "")
 CONTEXT = os.environ.get("HOMELAB_PLANE_CONTEXT", "istio-egress-plane")
 
 pytestmark = pytest.mark.skipif(not KUBECONFIG or not os.path.isfile(KUBECONFIG),
-                                reason="no local plane (HOMELAB_PLANE_KUBECONFIG); see docs/plane.md")
+                                reason="no local plane (HOMELAB_PLANE_KUBECONFIG); see docs/dev/plane.md")
 
 INVENTORY = """all:
   hosts:

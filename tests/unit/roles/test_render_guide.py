@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """With default variables the roles render exactly the guide's objects.
 
 Field by field against tests/unit/roles/guide (the guide's YAML). Documented

@@ -1,10 +1,16 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Exit codes from the exec status channel.
 
 The status documents are hand-written in the metav1.Status shape that the
 kubelet sends on channel 3 of the exec stream (remotecommand v4); they are
 synthetic, not captured.
 """
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import json
 

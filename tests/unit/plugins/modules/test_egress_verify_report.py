@@ -23,9 +23,10 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
 MODULE_UTILS_TESTS = os.path.join(ROOT, "tests", "unit", "plugins", "module_utils")
-ENV_SH = os.path.join(ROOT, "hack", "env.sh")
-JSON_ENV = ("ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json ANSIBLE_LOCALHOST_WARNING=0 "
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ANSIBLE_DEPRECATION_WARNINGS=0 ANSIBLE_PIPELINING=1")
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+from ansible_env import ansible_env
+
+JSON_ENV = "ANSIBLE_PIPELINING=1"
 
 PLAYBOOK = """
 - hosts: localhost
@@ -86,10 +87,10 @@ def test_module_through_ansible(tmp_path):
     play = tmp_path / "play.yml"
     play.write_text(PLAYBOOK)
     out = tmp_path / "out"
-    cmd = ". %s >/dev/null && %s ansible-playbook %s -e %s -e %s" % (
-        _quote(ENV_SH), JSON_ENV, _quote(str(play)), _quote("facts_file=%s" % facts_file), _quote("out=%s" % out))
+    cmd = "%s ansible-playbook %s -e %s -e %s" % (
+        JSON_ENV, _quote(str(play)), _quote("facts_file=%s" % facts_file), _quote("out=%s" % out))
     proc = subprocess.run(["bash", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, cwd=ROOT, timeout=300, check=False)
+                          universal_newlines=True, cwd=ROOT, timeout=300, check=False, env=ansible_env())
     assert "Traceback" not in proc.stdout and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
     tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in json.loads(proc.stdout)["plays"][0]["tasks"]}
 

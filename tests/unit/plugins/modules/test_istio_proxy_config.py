@@ -17,10 +17,8 @@ __metaclass__ = type
 import importlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -33,37 +31,22 @@ MODULE = "homelab.istio_egress.istio_proxy_config"
 sys.path.insert(0, UTILS_TESTS)
 syn = importlib.import_module("envoy_synthetic")
 
-ENV_SH = os.path.join(ROOT, "hack", "env.sh")
-JSON_ENV = " ".join([
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS=1", "ANSIBLE_STDOUT_CALLBACK=json", "ANSIBLE_LOCALHOST_WARNING=0",
-    "ANSIBLE_INVENTORY_UNPARSED_WARNING=0", "ANSIBLE_DEPRECATION_WARNINGS=0"])
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+from ansible_env import ansible_env, traceback_keys
 
 
 def _shell_quote(arg):
     return "'" + arg.replace("'", "'\\''") + "'"
 
 
-_CACHE = tempfile.mkdtemp(prefix="istio_proxy_config-test-")
-
-
 def start(argv):
-    """Start ``argv`` (an ansible command) in the environment of hack/env.sh.
-
-    HOMELAB_CACHE points at a private directory so that env.sh links *this*
-    tree as homelab.istio_egress there, never re-pointing the shared link (the
-    tests may run from a copy, as ansible-test does); HOMELAB_VENV is the venv
-    running the tests.
-    """
-    env = dict(os.environ, HOMELAB_CACHE=_CACHE, HOMELAB_VENV=sys.prefix)
-    cmd = ". %s >/dev/null && %s %s" % (_shell_quote(ENV_SH), JSON_ENV, " ".join(_shell_quote(a) for a in argv))
+    """Start ``argv`` (an ansible command) with the Ansible of the venv running
+    the tests and *this* tree as homelab.istio_egress (tests/unit/ansible_env.py:
+    a private collections path, so the tests may run from a copy, as
+    ansible-test does, or from the installed collection)."""
+    cmd = " ".join(_shell_quote(a) for a in argv)
     return subprocess.Popen(["bash", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, cwd=ROOT, env=env)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _private_cache():
-    yield
-    shutil.rmtree(_CACHE, ignore_errors=True)
+                            universal_newlines=True, cwd=ROOT, env=ansible_env())
 
 
 def finish(proc):
@@ -151,7 +134,7 @@ def failures(all_runs):
 def assert_clean_failure(result, fragment):
     assert result.get("failed") is True, result
     assert fragment in result["msg"], result["msg"]
-    assert "exception" not in result and "module_stderr" not in result
+    assert traceback_keys(result) == [], result
     assert result.get("changed") in (False, None)
 
 

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.homelab.istio_egress.plugins.module_utils import api_errors, ownership, rules
 
 

@@ -182,8 +182,8 @@ def ownership_plan(desired, live, adopt=False, state="present"):
 
 
 _VERBS = (
-    ("create", "would create"), ("update", "would change"), ("adopt", "would adopt (take over, not labelled "
-                                                                       "by the collection)"),
+    ("create", "would create"), ("update", "would change"),
+    ("adopt", "would adopt (take over, not labelled by the collection)"),
     ("refuse", "refuses to take over"), ("delete", "would remove"),
     ("keep", "keeps (not labelled app.kubernetes.io/managed-by=%s)" % MANAGED_BY),
     ("unchanged", "leaves unchanged"), ("absent", "finds nothing to remove for"))

@@ -9,7 +9,10 @@ egress_gateway_labels), the role's own vars/main.yml, then the test's overrides
 
 from __future__ import annotations
 
+import os
 import pathlib
+import sys
+import tempfile
 
 import yaml
 
@@ -17,6 +20,30 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLES = ROOT / "roles"
 # Order of playbooks/site.yml.
 PLAY_ORDER = ["egress_gateway", "test_client", "egress_routes", "registry_only", "calico_policy"]
+
+
+_LOADER_READY = []
+
+
+def _collections_dir():
+    """A directory whose ansible_collections/homelab/istio_egress is this checkout."""
+    for entry in sys.path + os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep):
+        link = pathlib.Path(entry or ".") / "ansible_collections" / "homelab" / "istio_egress"
+        if entry and link.exists() and link.resolve() == ROOT:
+            return str(pathlib.Path(entry))
+    base = pathlib.Path(tempfile.mkdtemp(prefix="rolerender-"))
+    (base / "ansible_collections" / "homelab").mkdir(parents=True)
+    (base / "ansible_collections" / "homelab" / "istio_egress").symlink_to(ROOT)
+    return str(base)
+
+
+def _init_collections():
+    """Make the collection's filters (homelab.istio_egress.*) resolvable, as ansible-playbook does."""
+    if not _LOADER_READY:
+        from ansible.plugins.loader import init_plugin_loader
+
+        init_plugin_loader([_collections_dir()])
+        _LOADER_READY.append(True)
 
 
 def _load(path):
@@ -40,6 +67,7 @@ def render(role, template, overrides=None, play=True):
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar
 
+    _init_collections()
     loader = DataLoader()
     loader.set_basedir(str(ROLES / role))
     templar = Templar(loader=loader, variables=role_variables(role, overrides, play))
@@ -53,6 +81,7 @@ def template_value(role, expression, overrides=None, play=True):
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar
 
+    _init_collections()
     templar = Templar(loader=DataLoader(), variables=role_variables(role, overrides, play))
     return templar.template(expression)
 

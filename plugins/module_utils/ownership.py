@@ -149,7 +149,7 @@ def _would_change(want, have):
 def ownership_plan(desired, live, adopt=False, state="present"):
     """What a run would do to each object of ``desired`` given the ``live`` ones.
 
-    Returns ``{'items': [{'id', 'action', 'object'}], 'refused': [ids], 'summary': str}`` where
+    Returns ``{'entries': [{'id', 'action', 'object'}], 'refused': [ids], 'summary': str}`` where
     action is, for state present: ``create`` (absent), ``unchanged``, ``update`` (ours, differs),
     ``adopt`` (someone else's, ``adopt`` true) or ``refuse`` (someone else's); for state absent:
     ``delete`` (ours), ``keep`` (someone else's) or ``absent``. ``object`` is the desired manifest
@@ -178,7 +178,7 @@ def ownership_plan(desired, live, adopt=False, state="present"):
             action = "update" if _would_change(want, have) else "unchanged"
         items.append({"id": object_id(want), "action": action, "object": want})
     refused = [i["id"] for i in items if i["action"] == "refuse"]
-    return {"items": items, "refused": refused, "summary": plan_summary(items)}
+    return {"entries": items, "refused": refused, "summary": plan_summary(items)}
 
 
 _VERBS = (

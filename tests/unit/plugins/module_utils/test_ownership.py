@@ -48,7 +48,7 @@ def test_user_object_is_refused_and_adopted_only_when_asked():
     assert plan["refused"] == ["Gateway mesh-test/istio-egressgateway"]
     assert "refuses to take over Gateway mesh-test/istio-egressgateway" in plan["summary"]
     plan = o.ownership_plan(want, [{"resources": [user]}], adopt=True)
-    assert plan["refused"] == [] and plan["items"][0]["action"] == "adopt"
+    assert plan["refused"] == [] and plan["entries"][0]["action"] == "adopt"
 
 
 def test_owned_object_update_unchanged_create():
@@ -57,28 +57,28 @@ def test_owned_object_update_unchanged_create():
     same["spec"]["servers"][0]["port"] = None  # server-side extra fields do not count as a change
     same["spec"] = dict(same["spec"])
     plan = o.ownership_plan(want, [same])
-    assert plan["items"][0]["action"] in ("unchanged", "update")
+    assert plan["entries"][0]["action"] in ("unchanged", "update")
     exact = _live(GW, labels=o.ownership_labels("egress_routes"))
-    assert o.ownership_plan(want, [exact])["items"][0]["action"] == "unchanged"
+    assert o.ownership_plan(want, [exact])["entries"][0]["action"] == "unchanged"
     other = _live(GW, labels=o.ownership_labels("egress_routes"), selector={"istio": "x"},
                   servers=GW["spec"]["servers"])
-    assert o.ownership_plan(want, [other])["items"][0]["action"] == "update"
-    assert o.ownership_plan(want, [])["items"][0]["action"] == "create"
+    assert o.ownership_plan(want, [other])["entries"][0]["action"] == "update"
+    assert o.ownership_plan(want, [])["entries"][0]["action"] == "create"
 
 
 def test_cleanup_plan_deletes_only_owned():
     want = o.with_ownership([GW], "egress_routes")
-    assert o.ownership_plan(want, [_live(GW, {"x": "y"})], state="absent")["items"][0]["action"] == "keep"
+    assert o.ownership_plan(want, [_live(GW, {"x": "y"})], state="absent")["entries"][0]["action"] == "keep"
     owned = _live(GW, o.ownership_labels("egress_routes"))
-    assert o.ownership_plan(want, [owned], state="absent")["items"][0]["action"] == "delete"
-    assert o.ownership_plan(want, [], state="absent")["items"][0]["action"] == "absent"
+    assert o.ownership_plan(want, [owned], state="absent")["entries"][0]["action"] == "delete"
+    assert o.ownership_plan(want, [], state="absent")["entries"][0]["action"] == "absent"
 
 
 def test_same_name_other_kind_or_namespace_does_not_match():
     want = o.with_ownership([GW], "egress_routes")
     elsewhere = _live(GW, {"x": "y"})
     elsewhere["metadata"]["namespace"] = "other"
-    assert o.ownership_plan(want, [elsewhere])["items"][0]["action"] == "create"
+    assert o.ownership_plan(want, [elsewhere])["entries"][0]["action"] == "create"
 
 
 def test_queries_one_per_kind_and_namespace():

@@ -42,6 +42,10 @@ def _init_collections():
     if not _LOADER_READY:
         from ansible.plugins.loader import init_plugin_loader
 
+        # Tests that imported module_utils through PYTHONPATH loaded ansible_collections as a plain
+        # namespace package; the collection finder must own it to load the collection's metadata.
+        for name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
+            del sys.modules[name]
         init_plugin_loader([_collections_dir()])
         _LOADER_READY.append(True)
 

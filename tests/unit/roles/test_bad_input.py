@@ -90,6 +90,8 @@ CASES = [
     ("registry-only-gateway-label-injection", "registry_only",
      {"registry_only_gateway_labels": {"istio": "egressgateway,app!=x"}},
      "registry_only_gateway_labels value"),
+    ("gateway-label-injection", "egress_gateway", {"egress_gateway_labels": {"istio": "egressgateway,app!=x"}},
+     "of istio is not a valid label value"),
     ("bad-chart-version", "egress_gateway", {"egress_gateway_chart_version": "latest"},
      "Invalid egress gateway input: egress_gateway_chart_version 'latest' must be X.Y.Z (or X.Y-<build>)."),
 ]

@@ -15,6 +15,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -107,6 +108,9 @@ def dead_kubeconfig(tmp_path_factory):
 def _run_role(extra):
     """Run the role under test through ansible-playbook; return the process and its whole output."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default")
+    # The modules run with this Python (it has the kubernetes client): a discovered interpreter
+    # without it would fail every API call with MODULE FAILURE instead of the real cause.
+    extra = dict({"ansible_python_interpreter": sys.executable}, **extra)
     proc = subprocess.run(
         ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(extra)],
         capture_output=True, text=True, env=env, timeout=120, check=False)
@@ -161,4 +165,6 @@ def test_unreachable_context_fails_before_any_change(role, dead_kubeconfig):
     assert proc.returncode != 0, out
     assert "Cannot reach the Kubernetes API with kubeconfig '%s' and context 'homelab': nothing was changed" % (
         dead_kubeconfig) in out, out
+    # The cause is kept (issue 12): nothing listens on port 9.
+    assert "nothing was changed (connection refused" in out, out
     assert _changed(out) == "0", out

@@ -21,7 +21,6 @@ import threading
 import time
 
 import pytest
-
 from test_bad_input import PLAYBOOK
 
 ROLES = ["egress_gateway", "test_client", "egress_routes", "registry_only", "calico_policy"]
@@ -38,7 +37,7 @@ def _status_server(code):
     data = json.dumps(body).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

@@ -160,3 +160,16 @@ def test_apiserver_denied_when_not_allowed_and_never_an_empty_nets_allow():
 
     policy = render("calico_policy", "globalnetworkpolicy.yaml.j2", {"calico_policy_gateway_target_ports": [8443]})[0]
     assert all(r.get("destination", {}).get("nets", ["x"]) for r in policy["spec"]["egress"])
+
+
+def test_tight_mode_allows_only_the_mesh_and_the_namespace_itself():
+    from rolerender import render
+
+    policy = render("calico_policy", "globalnetworkpolicy.yaml.j2",
+                    {"calico_policy_gateway_target_ports": [8443], "calico_policy_allow_pod_network": False})[0]
+    nets = [n for r in policy["spec"]["egress"] for n in r.get("destination", {}).get("nets", [])]
+    assert "10.233.64.0/18" not in nets
+    inside = [r for r in policy["spec"]["egress"]
+              if r.get("destination", {}).get("namespaceSelector") == policy["spec"]["namespaceSelector"]]
+    assert inside == [{"action": "Allow", "destination": {"namespaceSelector": "kubernetes.io/metadata.name in { 'mesh-test' }"}}]
+    assert policy["spec"]["egress"][-1] == {"action": "Deny"}

@@ -26,7 +26,7 @@ MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
 MANAGED_BY = "homelab.istio_egress"
 PART_OF_KEY = "app.kubernetes.io/part-of"
 PART_OF = "istio-egress"
-ROLE_KEY = "homelab.istio_egress/role"
+ROLE_KEY = "istio-egress.homelab/role"
 
 ROLES = ("egress_gateway", "test_client", "egress_routes", "registry_only", "calico_policy", "egress_verify")
 

@@ -30,7 +30,7 @@ L3_PLAYBOOK = os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "l3_p
 
 
 def _apply(plane, *docs):
-    plane.kubectl("apply", "-f", "-", input="\n---\n".join(json.dumps(d) for d in docs))
+    plane.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(docs)}))
 
 
 def _get(plane, *args):
@@ -180,7 +180,7 @@ def test_l3_probe_never_touches_a_user_pod_and_replaces_a_left_over(plane, own_v
 
     # A probe left by an interrupted run (the collection's labels) is removed and the check runs.
     _apply(plane, _probe_pod(namespace, {OWNED: "homelab.istio_egress", "app.kubernetes.io/part-of": "istio-egress",
-                                         "homelab.istio_egress/role": "egress_verify"}))
+                                         "istio-egress.homelab/role": "egress_verify"}))
     run = run_playbook(L3_PLAYBOOK, values, timeout=300)
     assert run.rc == 0, run.summary()
     assert "exists and was not created by this collection" not in run.stdout, run.summary()

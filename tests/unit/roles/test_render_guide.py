@@ -17,7 +17,7 @@ from rolerender import guide, render
 DIFFERENCES = {}
 # The one difference on every object (docs/roles.md "Where the roles differ from the guide"):
 # the ownership labels, so cleanup can tell the collection's objects from a user's (issue 12).
-OWNERSHIP_KEYS = ("app.kubernetes.io/managed-by", "app.kubernetes.io/part-of", "homelab.istio_egress/role")
+OWNERSHIP_KEYS = ("app.kubernetes.io/managed-by", "app.kubernetes.io/part-of", "istio-egress.homelab/role")
 
 
 def _without_ownership(doc, role):
@@ -31,7 +31,7 @@ def _without_ownership(doc, role):
         labels = meta.get("labels") or {}
         assert {k: labels.get(k) for k in OWNERSHIP_KEYS} == {
             "app.kubernetes.io/managed-by": "homelab.istio_egress", "app.kubernetes.io/part-of": "istio-egress",
-            "homelab.istio_egress/role": role}, "%s lacks the ownership labels" % doc.get("kind")
+            "istio-egress.homelab/role": role}, "%s lacks the ownership labels" % doc.get("kind")
         for key in OWNERSHIP_KEYS:
             labels.pop(key)
         if not labels:

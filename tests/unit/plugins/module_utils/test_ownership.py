@@ -25,7 +25,7 @@ def test_labels_defined_once_and_role_named():
     assert o.ownership_labels("egress_routes") == {
         "app.kubernetes.io/managed-by": "homelab.istio_egress",
         "app.kubernetes.io/part-of": "istio-egress",
-        "homelab.istio_egress/role": "egress_routes"}
+        "istio-egress.homelab/role": "egress_routes"}
     with pytest.raises(o.OwnershipError):
         o.ownership_labels("nope")
 
@@ -97,3 +97,11 @@ def test_foreign_objects_ignore_generated_and_owned():
         {"kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}}},
     ]
     assert o.foreign_objects([{"resources": live}]) == ["Deployment web"]
+
+
+def test_ownership_labels_are_valid_kubernetes_labels():
+    """The API server rejects an invalid key (an underscore in the prefix did, on the plane)."""
+    from ansible_collections.homelab.istio_egress.plugins.module_utils import rules
+
+    for role in o.ROLES:
+        assert rules.label_problems(o.ownership_labels(role), "ownership labels") == []

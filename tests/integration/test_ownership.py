@@ -17,6 +17,7 @@ Before the fix each of these changed or deleted the user's objects. Names are th
 
 import json
 import os
+import time
 
 import pytest
 from plane_helpers import CLEANUP, REPO_ROOT, SITE, plane_vars, run_playbook
@@ -61,16 +62,29 @@ def _fatal_messages(run):
     return " | ".join(msg for _task, msg in run.fatal)
 
 
+def _wait_gone(plane, namespaces, timeout=180):
+    """Namespaces of an earlier run may still be Terminating: objects cannot be created in them."""
+    deadline = time.time() + timeout
+    while any(_get(plane, "namespace", ns) is not None for ns in namespaces):
+        assert time.time() < deadline, "namespaces %s still exist after %ss" % (namespaces, timeout)
+        time.sleep(2)
+
+
+ALL_NS = (NS, KEEP_NS, "own-enforce", "own-probe")
+
+
 @pytest.fixture(scope="module")
 def own_vars(plane, tmp_path_factory):
+    _wait_gone(plane, ALL_NS)
     values = plane_vars(plane.work, str(tmp_path_factory.mktemp("ownership")))
     values.update({"test_client_namespace": NS, "egress_gateway_release_name": RELEASE,
                    "egress_gateway_labels": LABELS, "istio_egress_cleanup_gateway": True})
     yield values
     run_playbook(CLEANUP, values, timeout=400)
     run_playbook(CLEANUP, dict(values, test_client_namespace=KEEP_NS), timeout=300)
-    for namespace in (NS, KEEP_NS, "own-enforce", "own-probe"):
+    for namespace in ALL_NS:
         plane.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false", check=False)
+    _wait_gone(plane, ALL_NS)
 
 
 def test_user_objects_are_refused_adopted_only_when_asked_and_kept_by_cleanup(plane, own_vars):
@@ -92,8 +106,10 @@ def test_user_objects_are_refused_adopted_only_when_asked_and_kept_by_cleanup(pl
     # --check --diff says exactly what an adoption would do, and changes nothing.
     run = run_playbook(SITE, dict(own_vars, egress_routes_adopt=True), tags=["egress"], check=True, diff=True)
     assert run.rc == 0, run.summary()
-    assert ("egress_routes would create ServiceEntry own-mesh-test/httpbin-ext; would adopt (take over, not labelled "
-            "by the collection) Gateway own-mesh-test/istio-egressgateway") in run.stdout, run.summary()
+    assert ("egress_routes would create ServiceEntry own-mesh-test/httpbin-ext, DestinationRule "
+            "own-mesh-test/egressgateway-for-httpbin, VirtualService own-mesh-test/direct-httpbin-through-egress; "
+            "would adopt (take over, not labelled by the collection) Gateway own-mesh-test/istio-egressgateway."
+            ) in run.stdout, run.summary()
     assert _get(plane, "gateway", "-n", NS, "istio-egressgateway")["spec"] == before["spec"]
 
     # Adopted on request: the Gateway becomes the collection's (labels, its servers).

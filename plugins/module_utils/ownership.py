@@ -204,6 +204,8 @@ _GENERATED = {
     ("ServiceAccount", "default"),
     ("ConfigMap", "kube-root-ca.crt"),
     ("ConfigMap", "istio-ca-root-cert"),
+    # istiod 1.30 also writes its CRL ConfigMap into every namespace (seen on the local plane).
+    ("ConfigMap", "istio-ca-crl"),
 }
 
 

@@ -79,7 +79,8 @@ def rbac(plane, tmp_path_factory):
                        ("clusterrolebinding", "istio-egress-converge"),
                        ("clusterrolebinding", "istio-egress-converge-read"),
                        ("role", "istio-egress-verify-gateway"), ("rolebinding", "istio-egress-verify-gateway"),
-                       ("role", "istio-egress-verify-analyze"), ("rolebinding", "istio-egress-verify-analyze"),
+                       ("clusterrole", "istio-egress-verify-analyze"),
+                       ("clusterrolebinding", "istio-egress-verify-analyze"),
                        ("rolebinding", "istio-egress-converge-gateway")):
         plane.kubectl("delete", kind, name, "-n", "istio-system", "--ignore-not-found", check=False)
 

@@ -17,6 +17,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -62,12 +63,38 @@ CASES = [
     ("sidecar-in-root-namespace", "registry_only", {"registry_only_namespaces": ["istio-system"]},
      "must not contain the root namespace 'istio-system'"),
     ("calico-locks-istio-system", "calico_policy", {"calico_policy_namespaces": ["mesh-test", "istio-system"]},
-     "must not contain kube-system, istio-system"),
+     "calico_policy_namespaces must not contain the system namespace(s) istio-system"),
     ("calico-bad-cidr", "calico_policy",
      {"calico_policy_pod_cidr": "10.233.64.0/40", "calico_policy_gateway_target_ports": [8443]},
      "must be IPv4 CIDRs such as 10.233.64.0/18."),
     ("calico-no-gateway-ports", "calico_policy", {},
      "calico_policy_gateway_target_ports ([]) must list the gateway pods' target ports"),
+    # Issue 12: every value that reaches a Calico or a label selector is validated (synthetic payloads
+    # from the issue). Before the fix the first rendered a selector matching every namespace.
+    ("calico-namespace-selector-injection", "calico_policy",
+     {"calico_policy_namespaces": ["istio-system' || kubernetes.io/metadata.name != '"],
+      "calico_policy_gateway_target_ports": [8443]},
+     "kubernetes.io/metadata.name != '\\\", which is not a DNS-1123 label"),
+    ("calico-gateway-namespace-injection", "calico_policy",
+     {"calico_policy_gateway_namespace": "istio-system' || all() || '", "calico_policy_gateway_target_ports": [8443]},
+     "calico_policy_gateway_namespace has"),
+    ("calico-istiod-selector-or", "calico_policy",
+     {"calico_policy_istiod_selector": "app == 'istiod' || all()", "calico_policy_gateway_target_ports": [8443]},
+     "|| all()\\\" is not a selector of the form key == 'value'"),
+    ("calico-gateway-label-injection", "calico_policy",
+     {"calico_policy_gateway_labels": {"istio": "egressgateway' || all() || '"},
+      "calico_policy_gateway_target_ports": [8443]},
+     "calico_policy_gateway_labels value"),
+    ("routes-selector-label-injection", "egress_routes",
+     {"egress_routes_gateway_selector": {"istio": "egressgateway,app!=x"}},
+     "egressgateway,app!=x\\\" of istio is not a valid label value"),
+    ("registry-only-system-namespace", "registry_only", {"registry_only_namespaces": ["kube-system"]},
+     "registry_only_namespaces must not contain the system namespace(s) kube-system"),
+    ("registry-only-gateway-label-injection", "registry_only",
+     {"registry_only_gateway_labels": {"istio": "egressgateway,app!=x"}},
+     "registry_only_gateway_labels value"),
+    ("gateway-label-injection", "egress_gateway", {"egress_gateway_labels": {"istio": "egressgateway,app!=x"}},
+     "of istio is not a valid label value"),
     ("bad-chart-version", "egress_gateway", {"egress_gateway_chart_version": "latest"},
      "Invalid egress gateway input: egress_gateway_chart_version 'latest' must be X.Y.Z (or X.Y-<build>)."),
 ]
@@ -83,6 +110,9 @@ def dead_kubeconfig(tmp_path_factory):
 def _run_role(extra):
     """Run the role under test through ansible-playbook; return the process and its whole output."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default")
+    # The modules run with this Python (it has the kubernetes client): a discovered interpreter
+    # without it would fail every API call with MODULE FAILURE instead of the real cause.
+    extra = dict({"ansible_python_interpreter": sys.executable}, **extra)
     proc = subprocess.run(
         ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(extra)],
         capture_output=True, text=True, env=env, timeout=120, check=False)
@@ -108,6 +138,24 @@ def test_bad_input_is_rejected_before_any_change(role, extra, message, dead_kube
     assert _changed(out) == "0", out
 
 
+SYSTEM_NAMESPACES = ["kube-system", "istio-system", "calico-system", "tigera-operator", "kube-public",
+                     "kube-node-lease", "calico-apiserver"]
+
+
+@pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
+def test_calico_refuses_every_system_namespace(dead_kubeconfig):
+    """One run with all of them: each one is named in the single refusal."""
+    extra = {"role_under_test": "calico_policy", "istio_egress_kubeconfig": dead_kubeconfig,
+             "istio_egress_context": "homelab", "calico_policy_gateway_target_ports": [8443],
+             "calico_policy_namespaces": SYSTEM_NAMESPACES}
+    proc, out = _run_role(extra)
+    assert proc.returncode != 0, out
+    refusal = re.search(r"must not contain the system namespace\(s\) ([^(]*) \(protected", out)
+    assert refusal, out
+    assert sorted(refusal.group(1).split(", ")) == sorted(SYSTEM_NAMESPACES)
+    assert _changed(out) == "0", out
+
+
 @pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
 @pytest.mark.parametrize("role", ["egress_gateway", "test_client", "egress_routes", "registry_only", "calico_policy"])
 def test_unreachable_context_fails_before_any_change(role, dead_kubeconfig):
@@ -119,4 +167,6 @@ def test_unreachable_context_fails_before_any_change(role, dead_kubeconfig):
     assert proc.returncode != 0, out
     assert "Cannot reach the Kubernetes API with kubeconfig '%s' and context 'homelab': nothing was changed" % (
         dead_kubeconfig) in out, out
+    # The cause is kept (issue 12): nothing listens on port 9.
+    assert "nothing was changed (connection refused" in out, out
     assert _changed(out) == "0", out

@@ -127,3 +127,51 @@ def test_several_namespaces_and_no_nodelocaldns():
 def test_extra_nets_join_the_pod_network_rule(extra):
     rules = policy({"calico_policy_extra_allowed_nets": extra})["spec"]["egress"]
     assert rules[-2]["destination"]["nets"] == ["10.233.64.0/18"] + extra
+
+
+# Issue 12: API server access is an explicit choice (calico_policy_allow_apiserver).
+def _apiserver_rules(overrides):
+    from rolerender import render
+
+    policy = render("calico_policy", "globalnetworkpolicy.yaml.j2",
+                    dict({"calico_policy_gateway_target_ports": [8443]}, **overrides))[0]
+    return [r for r in policy["spec"]["egress"]
+            if r.get("destination", {}).get("ports") and 6443 in r["destination"]["ports"]]
+
+
+def test_apiserver_allowed_on_listed_addresses():
+    rules = _apiserver_rules({"calico_policy_apiserver_nets": ["192.0.2.11", "192.0.2.0/28"]})
+    assert rules == [{"action": "Allow", "protocol": "TCP",
+                      "destination": {"nets": ["192.0.2.11/32", "192.0.2.0/28"], "ports": [6443]}}]
+
+
+def test_apiserver_from_discovered_endpoints():
+    # The shape k8s_info returns for EndpointSlices of Service default/kubernetes (synthetic values).
+    slices = {"resources": [{"addressType": "IPv4", "endpoints": [{"addresses": ["192.0.2.11"]},
+                                                                   {"addresses": ["192.0.2.12"]}],
+                             "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]}
+    rules = _apiserver_rules({"_calico_policy_apiserver_slices": slices})
+    assert rules[0]["destination"] == {"nets": ["192.0.2.11/32", "192.0.2.12/32"], "ports": [6443]}
+
+
+def test_apiserver_denied_when_not_allowed_and_never_an_empty_nets_allow():
+    assert _apiserver_rules({"calico_policy_allow_apiserver": False,
+                             "calico_policy_apiserver_nets": ["192.0.2.11"]}) == []
+    # Nothing discovered (offline render): no Allow with empty nets, which would match everything.
+    from rolerender import render
+
+    policy = render("calico_policy", "globalnetworkpolicy.yaml.j2", {"calico_policy_gateway_target_ports": [8443]})[0]
+    assert all(r.get("destination", {}).get("nets", ["x"]) for r in policy["spec"]["egress"])
+
+
+def test_tight_mode_allows_only_the_mesh_and_the_namespace_itself():
+    from rolerender import render
+
+    policy = render("calico_policy", "globalnetworkpolicy.yaml.j2",
+                    {"calico_policy_gateway_target_ports": [8443], "calico_policy_allow_pod_network": False})[0]
+    nets = [n for r in policy["spec"]["egress"] for n in r.get("destination", {}).get("nets", [])]
+    assert "10.233.64.0/18" not in nets
+    inside = [r for r in policy["spec"]["egress"]
+              if r.get("destination", {}).get("namespaceSelector") == policy["spec"]["namespaceSelector"]]
+    assert inside == [{"action": "Allow", "destination": {"namespaceSelector": "kubernetes.io/metadata.name in { 'mesh-test' }"}}]
+    assert policy["spec"]["egress"][-1] == {"action": "Deny"}

@@ -33,7 +33,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 # Re-exported: the module, the tests and the benchmarks import these from access_log.
-from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_formats import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_formats import (
     ENTRY_KEYS,
     FORMATS,
     _json_entry,
@@ -41,7 +41,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_fo
     _text_entry,
     split_request,
 )
-from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_hops import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_hops import (
     HOP_CHOICES,
     HOPS,
     address_ip,
@@ -55,7 +55,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_ho
     judge,
     parse_cluster,
 )
-from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_input import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_input import (
     MAX_LINE_BYTES,
     READ_BLOCK,
     AccessLogError,
@@ -68,7 +68,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_in
     stream_blocks,
     text_blocks,
 )
-from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_scan import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_scan import (
     OTHER_HOSTS_CAP,
     OTHER_HOSTS_OVERFLOW,
     OTHER_HOSTS_TOP,
@@ -77,8 +77,50 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_sc
     UNPARSED_SAMPLE_CHARS,
     _Scan,
 )
-from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_shapes import PRETTY_JSON_MAX_LINES, strip_prefixes, with_stamp  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.access_log_shapes import PRETTY_JSON_MAX_LINES, strip_prefixes, with_stamp
 from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import flags_allowed, histogram_top, plural
+
+__all__ = (  # what the modules, tests and benchmarks import from here
+    "ENTRY_KEYS",
+    "EXPECTS",
+    "FORMATS",
+    "HOPS",
+    "HOP_CHOICES",
+    "MAX_LINE_BYTES",
+    "OTHER_HOSTS_CAP",
+    "OTHER_HOSTS_OVERFLOW",
+    "OTHER_HOSTS_TOP",
+    "PRETTY_JSON_MAX_LINES",
+    "READ_BLOCK",
+    "RECENT_LINES",
+    "UNPARSED_SAMPLE",
+    "UNPARSED_SAMPLE_CHARS",
+    "AccessLogError",
+    "address_ip",
+    "address_port",
+    "assess",
+    "authority_host",
+    "check_ip",
+    "check_port",
+    "classify_hop",
+    "entry_hop",
+    "entry_hosts",
+    "entry_port",
+    "file_blocks",
+    "flags_allowed",
+    "is_gateway_service",
+    "judge",
+    "list_blocks",
+    "normalize_host",
+    "parse_cluster",
+    "parse_line",
+    "parse_rfc3339",
+    "split_request",
+    "stream_blocks",
+    "strip_prefixes",
+    "text_blocks",
+    "with_stamp",
+)
 
 EXPECTS = ("present", "absent")
 

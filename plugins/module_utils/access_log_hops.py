@@ -101,7 +101,6 @@ def entry_hosts(entry):
     return names
 
 
-
 # --------------------------------------------------------------------------- hops
 #
 # Which proxy wrote a line, told from the line alone (docs/egress_log_assert.md,

@@ -83,7 +83,6 @@ _SPACES_STR = (" ", "\t", "\r", "\x0b", "\x0c")
 _SPACES_BYTES = tuple(char.encode("ascii") for char in _SPACES_STR)
 
 
-
 # --------------------------------------------------------------------------- the scan
 
 class _Scan(object):

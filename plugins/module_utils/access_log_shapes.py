@@ -19,7 +19,6 @@ def _text(line):
     return line.decode("utf-8") if isinstance(line, bytes) else line
 
 
-
 # --------------------------------------------------------------------------- shapes
 #
 # Inputs that are not one entry per line, made readable (docs/egress_log_assert.md,

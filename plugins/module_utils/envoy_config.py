@@ -49,7 +49,7 @@ __metaclass__ = type
 import gc
 
 # Re-exported: the module and the tests import these from envoy_config.
-from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_dump import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_dump import (
     ALLOW_ANY_VHOST,
     BLACKHOLE_CHAIN,
     BLACKHOLE_CLUSTER,
@@ -67,9 +67,29 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_dump im
     decode_config_dump,
     parse_cluster_name,
 )
-from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_match import _call, _chain_targets, _ChainMatch, _lname  # noqa: F401
-from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_policy import UNREGISTERED_HOST, _mode_note, _TrafficPolicy  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_match import _call, _ChainMatch, _lname
+from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_policy import UNREGISTERED_HOST, _mode_note, _TrafficPolicy
 from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_read import _DumpReader
+
+__all__ = (  # what the modules, tests and benchmarks import from here
+    "ALLOW_ANY_VHOST",
+    "BLACKHOLE_CHAIN",
+    "BLACKHOLE_CLUSTER",
+    "BLOCK_ALL_VHOST",
+    "CATCHALL_CHAIN",
+    "DEFAULT_EGRESS_GATEWAY_SERVICE",
+    "PASSTHROUGH_CHAIN",
+    "PASSTHROUGH_CLUSTER",
+    "UNREGISTERED_HOST",
+    "VIRTUAL_OUTBOUND_NAMES",
+    "WILDCARD_ADDRESSES",
+    "ConfigDumpError",
+    "ProxyConfig",
+    "analyse_config_dump",
+    "decode_config_dump",
+    "parse_cluster_name",
+    "parse_config_dump",
+)
 
 
 class ProxyConfig(_DumpReader, _ChainMatch, _TrafficPolicy):
@@ -188,7 +208,6 @@ class ProxyConfig(_DumpReader, _ChainMatch, _TrafficPolicy):
             evidence += " (the dump has no clusters section: whether that cluster exists is unknown)"
         out["evidence"] = evidence
         return out
-
 
 
 _PATH_KEYS = ("listener", "listener_port", "address", "when", "matched", "filter_chain", "server_names",

@@ -98,7 +98,6 @@ class _TrafficPolicy:
         return {"mode": "unknown", "evidence": evidence, "sources": sources}
 
 
-
 def _mode_for_cluster(cluster):
     if cluster == BLACKHOLE_CLUSTER:
         return "REGISTRY_ONLY"

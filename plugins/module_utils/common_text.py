@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Small text helpers shared by the report and the log assertion: plurals, histograms, allowed flags.
 
-Pure, stdlib only. access_log.py has its own copies today; they are meant to import these."""
+Pure, stdlib only. Each helper exists once: access_log.py and the verify_* files import them."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -39,9 +39,20 @@ def histogram_dict(d):
     return ", ".join("%s\u00d7%s" % (k, d[k]) for k in sorted(d))
 
 
+def histogram_top(counts, limit=5):
+    """'a \u00d73, b \u00d71, \u2026' for a {value: count} mapping: the most frequent first, at most limit."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(u"%s \u00d7%d" % (key, num) for key, num in items[:limit])
+    if len(items) > limit:
+        text += u", \u2026"
+    return text
+
+
 def flags_allowed(flags, allowed):
     """True when every flag of 'UF,URX' (or '-') is allowed; '*' allows all (as egress_log_assert)."""
-    allowed = set(allowed)
+    # The log scan calls this once per matching entry with a frozenset: no copy then.
+    if not isinstance(allowed, (set, frozenset)):
+        allowed = set(allowed)
     if "*" in allowed or flags in allowed:
         return True
     return all(part in allowed for part in str(flags).split(","))

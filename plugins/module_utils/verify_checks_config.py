@@ -190,10 +190,10 @@ def check_routing(facts, s, pre_row):
                 exists = _cluster_exists(cres, dest, hop1_cluster)
                 if exists is False:
                     p1.append("%s: hop-1 cluster %s is referenced but does not exist in the client's "
-                                    "clusters" % (host, hop1_cluster))
+                              "clusters" % (host, hop1_cluster))
                 elif exists is None:
                     u1.append("%s: the client's config cannot tell whether hop-1 cluster %s exists (no "
-                                    "clusters section)" % (host, hop1_cluster))
+                              "clusters section)" % (host, hop1_cluster))
                 else:
                     paths_ok = _hop1_paths(host, h, cres, dest, p1, u1, evidence)
                     if paths_ok:
@@ -233,7 +233,7 @@ def check_routing(facts, s, pre_row):
             continue
         if exists is None:
             u2.append("%s: the gateway's config cannot tell whether cluster %s exists (no clusters "
-                            "section)" % (host, want))
+                      "section)" % (host, want))
             continue
         g_assumptions = [as_text(a) for a in as_list(dest.get("assumptions")) if as_text(a)]
         if g_assumptions:
@@ -251,7 +251,7 @@ def check_routing(facts, s, pre_row):
         elif lport != target:
             details.setdefault("listener_mismatch", []).append(host)
             p2.append("%s: the hop-2 chain is on listener port %d, but the gateway Service's port %d targets "
-                            "%d: hop-1 traffic never reaches it" % (host, lport, svc_port, target))
+                      "%d: hop-1 traffic never reaches it" % (host, lport, svc_port, target))
         else:
             actual_parts.append("hop 2 %s -> %s (listener %s)" % (host, want, lport))
     for p1, u1, p2, u2 in per_host:
@@ -298,9 +298,9 @@ def check_blocking(facts, s):
     exits = [c["exit"] for c in parsed["calls"]]
     parts.append("%s -> %s" % (host, histogram(codes) or "no code"))
     stderr = last_line(call.get("stderr"), 200)
-    evidence.append("%s -> %s (curl exit %s)%s" % (unreg["url"], " ".join(codes) or "-",
-                                                    ", ".join(str(x) for x in exits) or call.get("rc"),
-                                                    (" " + stderr) if stderr else ""))
+    exit_text = ", ".join(str(x) for x in exits) or call.get("rc")
+    evidence.append("%s -> %s (curl exit %s)%s" % (
+        unreg["url"], " ".join(codes) or "-", exit_text, (" " + stderr) if stderr else ""))
     if not codes:
         unknowns.append("the call to %s printed no status code" % host)
     elif any(c not in blocked_codes for c in codes):

@@ -15,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import NOT_RUN, as_dict, as_text
 
 LIVE = "live proxy"
@@ -32,7 +34,7 @@ def _number(value):
     except (TypeError, ValueError):
         return None
     # NaN and infinity are no duration.
-    return round(number, 1) if number == number and abs(number) != float("inf") else None
+    return round(number, 1) if math.isfinite(number) else None
 
 
 def settle_summary(facts):

@@ -129,7 +129,10 @@ counts:
   type: dict
   sample: {"pass": 2, "fail": 2, "not_run": 4}
 checks:
-  description: One row per check, in report order; C(source) says where its evidence came from (C(live proxy), C(saved dump (<origin>)), the Kubernetes API, istioctl), C(settle_note) whether the config had arrived (checks 5-7).
+  description:
+    - One row per check, in report order.
+    - C(source) says where its evidence came from (C(live proxy), C(saved dump (<origin>)), the Kubernetes API,
+      istioctl); C(settle_note) whether the config had arrived (checks 5-7).
   returned: always
   type: list
   elements: dict

@@ -39,16 +39,14 @@ def _walk(tasks, path):
         yield path, task
         for key in ("block", "rescue", "always"):
             if key in task:
-                for item in _walk(task[key], path):
-                    yield item
+                yield from _walk(task[key], path)
 
 
 def all_tasks():
     for name in sorted(os.listdir(TASKS)):
         if name.endswith(".yml"):
             with open(os.path.join(TASKS, name)) as f:
-                for item in _walk(yaml.safe_load(f), name):
-                    yield item
+                yield from _walk(yaml.safe_load(f), name)
 
 
 def module_of(task):

@@ -83,6 +83,16 @@ def _path_text(path):
         (" (%s)" % path["when"]) if as_text(path.get("when")) else "")
 
 
+def bypass_path(dest):
+    """The first listener path of a client destination that leaves without the gateway (a direct cluster or
+    PassthroughCluster), else None."""
+    for path in as_list(dest.get("paths")):
+        if isinstance(path, dict) and path.get("via_egress_gateway") is not True and (
+                path.get("direct") is True or as_text(path.get("cluster")) in _BYPASS_CLUSTERS):
+            return path
+    return None
+
+
 def _hop1_paths(host, h, res, dest, problems, unknowns, evidence):
     """Hop 1 holds for every address the client may connect to only when EVERY listener path the module
     found (destination.paths: a VIP listener of the host, then 0.0.0.0_PORT or virtualOutbound) leads to

@@ -85,6 +85,10 @@ def test_a_second_path_that_bypasses_fails():
     assert "a path bypasses the egress gateway" in row["actual"] and "0.0.0.0_443" in row["actual"]
     assert any("2 listener paths" in e for e in row["evidence"])
     assert row["details"]["hop1"] == vr.FAIL
+    diag = [d for d in vr.build_report(facts_for(client))["diagnosis"] if d["id"] == "hop1_not_matched"]
+    assert diag and diag[0]["symptom"].startswith(
+        "the client sidecar sends httpbin.org:443 to the egress gateway on 240.240.0.1_443 but to %s on "
+        "0.0.0.0_443" % HOP2), diag
 
 
 def test_a_second_path_to_passthrough_fails():

@@ -70,6 +70,81 @@ def _service_port(cluster, default):
     return as_int(parts[1]) if len(parts) == 4 and as_int(parts[1]) else default
 
 
+# A listener path to one of these leaves the mesh without the gateway.
+_BYPASS_CLUSTERS = ("PassthroughCluster", "InboundPassthroughCluster", "InboundPassthroughClusterIpv4",
+                    "InboundPassthroughClusterIpv6")
+# istio_proxy_config returns at most this many paths (destination.paths[:5]).
+_MAX_PATHS = 5
+
+
+def _path_text(path):
+    return "%s%s" % (as_text(path.get("evidence")) or "listener %s -> %s" % (
+        path.get("listener") or "?", path.get("cluster") or "no destination"),
+        (" (%s)" % path["when"]) if as_text(path.get("when")) else "")
+
+
+def bypass_path(dest):
+    """The first listener path of a client destination that leaves without the gateway (a direct cluster or
+    PassthroughCluster), else None."""
+    for path in as_list(dest.get("paths")):
+        if isinstance(path, dict) and path.get("via_egress_gateway") is not True and (
+                path.get("direct") is True or as_text(path.get("cluster")) in _BYPASS_CLUSTERS):
+            return path
+    return None
+
+
+def _hop1_paths(host, h, res, dest, problems, unknowns, evidence):
+    """Hop 1 holds for every address the client may connect to only when EVERY listener path the module
+    found (destination.paths: a VIP listener of the host, then 0.0.0.0_PORT or virtualOutbound) leads to
+    the egress gateway, and nothing was assumed (destination.assumptions empty: the destination address,
+    the source port, the ALPN the dump cannot tell). A path that bypasses (a direct outbound|PORT||HOST or
+    PassthroughCluster) is a failure with that path as evidence; an assumption leaves the check not run,
+    unless the role gave the fact that removes it (the host's `address`). Returns the number of paths
+    proved (0 when not proved)."""
+    if "paths" not in dest:
+        unknowns.append("%s: the proxy config module did not report every listener path (destination.paths; "
+                        "an older istio_proxy_config), so a bypass on another address cannot be ruled out" % host)
+        return 0
+    paths = [p for p in as_list(dest.get("paths")) if isinstance(p, dict)]
+    if not paths:
+        unknowns.append("%s: the proxy config module reported no listener path" % host)
+        return 0
+    bad = 0
+    for path in paths:
+        cluster = as_text(path.get("cluster"))
+        if path.get("via_egress_gateway") is True:
+            if path.get("cluster_found") is False:
+                bad += 1
+                problems.append("%s: the path %s names hop-1 cluster %s, which does not exist" % (
+                    host, _path_text(path), cluster))
+            continue
+        bad += 1
+        if path.get("direct") is True or cluster in _BYPASS_CLUSTERS:
+            problems.append("%s: a path bypasses the egress gateway: %s" % (host, _path_text(path)))
+        else:
+            problems.append("%s: a path does not lead to the egress gateway: %s" % (host, _path_text(path)))
+    if len(paths) > 1:
+        evidence.append("client %s: %d listener paths: %s" % (
+            host, len(paths), "; ".join("%s -> %s" % (p.get("listener") or "?", p.get("cluster") or "none")
+                                        for p in paths)))
+    assumptions = [as_text(a) for a in as_list(dest.get("assumptions")) if as_text(a)]
+    if assumptions:
+        hint = ("" if h.get("address") else
+                "; give the host's address (egress_verify_hosts[].address) if it is fixed")
+        text = "%s: the client's config was followed under assumptions: %s%s" % (
+            host, "; ".join(assumptions), hint)
+        if bad:
+            evidence.append(text)
+        else:
+            unknowns.append(text)
+        return 0
+    if len(paths) >= _MAX_PATHS and not bad:
+        unknowns.append("%s: the module reports at most %d listener paths and returned %d: another path may "
+                        "exist" % (host, _MAX_PATHS, len(paths)))
+        return 0
+    return 0 if bad else len(paths)
+
+
 def check_routing(facts, s, pre_row):
     gw, client = s["gateway"], s["client"]
     expected = ("client sidecar: SNI host -> hop-1 cluster of the egress gateway service (via_egress_gateway), "
@@ -125,12 +200,15 @@ def check_routing(facts, s, pre_row):
                 exists = _cluster_exists(cres, dest, hop1_cluster)
                 if exists is False:
                     p1.append("%s: hop-1 cluster %s is referenced but does not exist in the client's "
-                                    "clusters" % (host, hop1_cluster))
+                              "clusters" % (host, hop1_cluster))
                 elif exists is None:
                     u1.append("%s: the client's config cannot tell whether hop-1 cluster %s exists (no "
-                                    "clusters section)" % (host, hop1_cluster))
+                              "clusters section)" % (host, hop1_cluster))
                 else:
-                    actual_parts.append("hop 1 %s -> %s" % (host, hop1_cluster))
+                    paths_ok = _hop1_paths(host, h, cres, dest, p1, u1, evidence)
+                    if paths_ok:
+                        actual_parts.append("hop 1 %s -> %s%s" % (
+                            host, hop1_cluster, (" (all %d listener paths)" % paths_ok) if paths_ok > 1 else ""))
         # hop 2: the egress gateway
         want = hop2_cluster(host, h["port"])
         if not isinstance(gres, dict):
@@ -165,7 +243,12 @@ def check_routing(facts, s, pre_row):
             continue
         if exists is None:
             u2.append("%s: the gateway's config cannot tell whether cluster %s exists (no clusters "
-                            "section)" % (host, want))
+                      "section)" % (host, want))
+            continue
+        g_assumptions = [as_text(a) for a in as_list(dest.get("assumptions")) if as_text(a)]
+        if g_assumptions:
+            u2.append("%s: the gateway's config was followed under assumptions: %s" % (
+                host, "; ".join(g_assumptions)))
             continue
         svc_port = _service_port(hop1_cluster, h["port"])
         target, target_text = service_target_port(pre.get("gateway_service"), svc_port, gw_pods)
@@ -178,7 +261,7 @@ def check_routing(facts, s, pre_row):
         elif lport != target:
             details.setdefault("listener_mismatch", []).append(host)
             p2.append("%s: the hop-2 chain is on listener port %d, but the gateway Service's port %d targets "
-                            "%d: hop-1 traffic never reaches it" % (host, lport, svc_port, target))
+                      "%d: hop-1 traffic never reaches it" % (host, lport, svc_port, target))
         else:
             actual_parts.append("hop 2 %s -> %s (listener %s)" % (host, want, lport))
     for p1, u1, p2, u2 in per_host:
@@ -225,9 +308,9 @@ def check_blocking(facts, s):
     exits = [c["exit"] for c in parsed["calls"]]
     parts.append("%s -> %s" % (host, histogram(codes) or "no code"))
     stderr = last_line(call.get("stderr"), 200)
-    evidence.append("%s -> %s (curl exit %s)%s" % (unreg["url"], " ".join(codes) or "-",
-                                                    ", ".join(str(x) for x in exits) or call.get("rc"),
-                                                    (" " + stderr) if stderr else ""))
+    exit_text = ", ".join(str(x) for x in exits) or call.get("rc")
+    evidence.append("%s -> %s (curl exit %s)%s" % (
+        unreg["url"], " ".join(codes) or "-", exit_text, (" " + stderr) if stderr else ""))
     if not codes:
         unknowns.append("the call to %s printed no status code" % host)
     elif any(c not in blocked_codes for c in codes):

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import histogram_dict, plural
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_config import bypass_path
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (
     FAIL,
     NOT_RUN,
@@ -290,11 +291,19 @@ def hop1_not_matched(c, out):
     # The bypass visible in the config even if the log said nothing.
     for h in s["hosts"]:
         dest = client_dests.get(h["host"])
-        if not isinstance(dest, dict) or dest.get("via_egress_gateway") is not False:
+        other = bypass_path(dest) if isinstance(dest, dict) and dest.get("via_egress_gateway") else None
+        if not isinstance(dest, dict) or (dest.get("via_egress_gateway") is not False and other is None):
             continue
         if _found(out, "hop1_not_matched", "other_host_only"):
             break
-        if dest.get("matched"):
+        if other is not None:  # the reported path is via the gateway, another address's is not
+            symptom = "the client sidecar sends %s:%s to the egress gateway on %s but to %s on %s (%s)" % (
+                h["host"], h["port"], dest.get("listener"), other.get("cluster"), other.get("listener"),
+                as_text(other.get("when")) or "another address")
+            cause = ("the host's listeners disagree: its service address's listener (a ServiceEntry address, or "
+                     "one Istio's DNS proxy allocated) and 0.0.0.0_%s route it differently" % h["port"])
+            dest = other
+        elif dest.get("matched"):
             symptom = "the client sidecar sends %s:%s to %s, not to the egress gateway" % (
                 h["host"], h["port"], dest.get("cluster"))
             cause = ("the client's SNI route for the host goes straight out: the VirtualService has the "

@@ -59,6 +59,8 @@ def render_markdown(report):
             s["istioctl"] or "not found"),
         "- hosts: %s; calls per host: %d (%s)" % (
             ", ".join(h["url"] for h in s["hosts"]), s["calls"], retry_text(s.get("call_retries", 0))),
+        "- settle: %s" % (report["settle"]["text"] if report.get("settle")
+                          else "the settle wait did not run (no egress_verify_settle fact)"),
         "",
         "## Two-hop path",
         "",
@@ -66,12 +68,14 @@ def render_markdown(report):
         "",
         "## Acceptance (guide 7.5, extended)",
         "",
-        "| check | expected | actual | verdict |",
-        "|---|---|---|---|",
+        "| check | expected | actual | verdict | evidence from |",
+        "|---|---|---|---|---|",
     ]
     for r in report["checks"]:
-        lines.append("| %s | %s | %s | %s |" % (_md_cell(r["name"]), _md_cell(r["expected"]),
-                                                _md_cell(r["actual"]), MARKS[r["verdict"]]))
+        actual = r["actual"] + ((" (\u26a0 %s)" % r["settle_note"]) if r.get("settle_note") else "")
+        lines.append("| %s | %s | %s | %s | %s |" % (_md_cell(r["name"]), _md_cell(r["expected"]),
+                                                     _md_cell(actual), MARKS[r["verdict"]],
+                                                     _md_cell(r.get("source") or "-")))
     if report["diagnosis"]:
         lines += ["", "## Diagnosis", ""]
         for d in report["diagnosis"]:
@@ -93,6 +97,10 @@ def render_markdown(report):
         lines.append("")
         if r["reason"]:
             lines.append("- not run because: %s" % r["reason"])
+        if r.get("source"):
+            lines.append("- evidence from: %s" % r["source"])
+        if r.get("settle_note"):
+            lines.append("- settle: %s" % r["settle_note"])
         for e in r["evidence"]:
             lines.append("- `%s`" % str(e).replace("`", "'"))
         lines.append("")
@@ -121,6 +129,10 @@ def render_junit(report):
            '      <property name="passed" value=%s/>' % _xml_quoteattr(str(report["passed"]).lower()),
            '      <property name="complete" value=%s/>' % _xml_quoteattr(str(report["complete"]).lower()),
            '      <property name="failures" value="%d"/>' % report["failures"],
+           '      <property name="settle_synced" value=%s/>' % _xml_quoteattr(
+               str(bool((report.get("settle") or {}).get("synced"))).lower()),
+           '      <property name="settle_waited_s" value=%s/>' % _xml_quoteattr(
+               str((report.get("settle") or {}).get("waited_s"))),
            '    </properties>']
     for r in report["checks"]:
         out.append('    <testcase classname="egress_verify" name=%s>' % _xml_quoteattr(r["name"]))

@@ -46,6 +46,12 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common
     VerifyReportError,
     as_dict,
 )
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_context import (
+    SETTLE_CHECKS,
+    evidence_sources,
+    settle_note,
+    settle_summary,
+)
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_diagnosis import diagnose
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_inputs import (  # noqa: F401
     by_host,
@@ -120,6 +126,14 @@ def build_report(facts):
         check_blocking(facts, s),
         check_l3(facts, s, call),
     ]
+    # Where each check's evidence came from (live proxy or saved dump), and
+    # whether the config had arrived when checks 5-7 ran (the settle wait).
+    sources = evidence_sources(facts, s, rows)
+    settle = settle_summary(facts)
+    note = settle_note(settle)
+    for r in rows:
+        r["source"] = sources.get(r["id"], "")
+        r["settle_note"] = note if r["id"] in SETTLE_CHECKS else ""
     by = {r["id"]: r for r in rows}
     diagnosis = diagnose(facts, rows, s)
     counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in VERDICTS}
@@ -143,6 +157,7 @@ def build_report(facts):
         "not_run_checks": [r["id"] for r in rows if r["verdict"] == NOT_RUN],
         "diagnosis": diagnosis,
         "hops": _hop_marks(by),
+        "settle": settle,
         # Only what the proof needs, without env values or annotations (issue 12).
         "facts": report_facts(facts),
     }

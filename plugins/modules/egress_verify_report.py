@@ -129,7 +129,10 @@ counts:
   type: dict
   sample: {"pass": 2, "fail": 2, "not_run": 4}
 checks:
-  description: One row per check, in report order.
+  description:
+    - One row per check, in report order.
+    - C(source) says where its evidence came from (C(live proxy), C(saved dump (<origin>)), the Kubernetes API,
+      istioctl); C(settle_note) whether the config had arrived (checks 5-7).
   returned: always
   type: list
   elements: dict
@@ -143,6 +146,8 @@ checks:
       evidence: ["httpbin.org https://httpbin.org/get -> 200 200 200 200 200 (rc 0)"]
       reproduce: ["kubectl -n mesh-test exec deploy/sleep -c sleep -- curl -sS -o /dev/null ..."]
       details: {}
+      source: "live proxy: curl in the client pod's container"
+      settle_note: ""
 failed_checks:
   description: Ids of the failed checks.
   returned: always
@@ -167,6 +172,15 @@ diagnosis:
       fix: "check the VirtualService hop-1 match ..."
       guide: "guide 7.2, 9 (200 but no gateway log)"
       evidence: ["..."]
+settle:
+  description:
+    - How long the proof waited for the proxies to carry the config (the role's fact egress_verify_settle),
+      with one sentence in C(text); null when the facts have no C(settle).
+    - When C(synced) is not true, checks 5-7 carry a C(settle_note) saying so.
+  returned: always
+  type: dict
+  sample: {"waited_s": 3.4, "synced": true, "method": "config_dump", "timeout_s": 60, "reason": "",
+           "text": "proof only after the config arrived: ...; it took 3.4 s (config_dump, bounded by 60 s)"}
 hops:
   description: Verdict per hop of the two-hop path (hop1 client sidecar to gateway, hop2 gateway to external).
   returned: always
@@ -301,6 +315,7 @@ def main():
         not_run_checks=report["not_run_checks"],
         diagnosis=report["diagnosis"],
         hops=report["hops"],
+        settle=report["settle"],
         files=files,
         invocation=invocation,
     )

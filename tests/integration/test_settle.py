@@ -80,6 +80,15 @@ def _settle(run):
     return json.loads(json.loads('"%s"' % found[-1]))
 
 
+def _report(tmp_path):
+    found = [os.path.join(d, "report.json") for d, _s, files in os.walk(str(tmp_path / "reports"))
+             if "report.json" in files]
+    assert len(found) == 1, found
+    with open(found[0]) as f:
+        report = json.load(f)
+    return report, {r["id"]: r for r in report["checks"]}
+
+
 def _verify(plane, tmp_path, refresher, timeout, on_line=None):
     values = plane_vars(plane.work, str(tmp_path / "reports"))
     values.update({
@@ -88,6 +97,8 @@ def _verify(plane, tmp_path, refresher, timeout, on_line=None):
         "egress_verify_gateway_config_dump": refresher.paths["gateway"],
         "egress_verify_settle_timeout": timeout,
         "egress_verify_settle_interval": 1,
+        # The dumps are what istiod pushes over ADS (xdsdump): the report names that as check 6's source.
+        "egress_verify_config_dump_origin": "istiod-xds",
         # The verdict is not under test here (the other checks are "not run" without a data plane).
         "egress_verify_fail_on_error": False,
     })
@@ -150,6 +161,12 @@ def test_bounded_when_the_route_never_comes(plane, egress_setup, refresher, tmp_
                                        "to istio-egressgateway.istio-system.svc.cluster.local (hop 1)"), settle
     assert 5 <= settle["waited_s"] < 20, settle
     assert time.time() - start < 120
+    # The report says it next to checks 5-7, and check 6 fails on the dump istiod pushed.
+    report, rows = _report(tmp_path)
+    assert report["settle"]["synced"] is False and report["settle"]["text"].startswith(
+        "the config had NOT arrived when the proof ran"), report["settle"]
+    assert rows["routing"]["settle_note"].startswith("the config had not arrived after"), rows["routing"]
+    assert rows["routing"]["verdict"] == "fail", rows["routing"]
 
 
 def test_already_settled_ends_at_the_first_read(plane, egress_setup, refresher, tmp_path):  # noqa: F811
@@ -162,6 +179,13 @@ def test_already_settled_ends_at_the_first_read(plane, egress_setup, refresher, 
     # One read per side: no retry (the time is two module runs, a few seconds on a busy machine).
     assert "FAILED - RETRYING: [localhost]: Settle" not in run.stdout, run.summary()
     assert settle["waited_s"] < 30, settle
+    # The report: how long it took, and that check 6's evidence is istiod's generated config.
+    report, rows = _report(tmp_path)
+    assert report["settle"]["synced"] is True and report["settle"]["waited_s"] == settle["waited_s"]
+    assert rows["routing"]["source"] == "client: saved dump (istiod-xds); gateway: saved dump (istiod-xds)"
+    assert rows["routing"]["settle_note"] == ""
+    assert rows["routing"]["verdict"] == "pass", rows["routing"]  # every listener path, no assumption
+    print("check 6 on istiod's pushed config: %s - %s" % (rows["routing"]["verdict"], rows["routing"]["actual"]))
 
 
 def test_no_data_plane_and_no_dumps_waits_for_nothing(plane, egress_setup, tmp_path):  # noqa: F811

@@ -50,6 +50,13 @@ def test_report_tasks(tmp_path):
         assert rows[check]["verdict"] == "not_run"
         assert "istioctl 1.29.1 is not istiod's minor version 1.30.0" in rows[check]["reason"]
     assert rows["blocking"]["verdict"] == "not_run" and "curl exit 6" in rows["blocking"]["reason"]
+    # the settle wait and the evidence source reach the report through report.yml
+    assert report["settle"]["synced"] is False and report["settle"]["waited_s"] == 60.3
+    assert rows["routing"]["settle_note"] == "the config had not arrived after 60.3 s of settle wait"
+    assert rows["routing"]["source"] == "client: saved dump (istiod-xds)"
+    assert rows["routing"]["verdict"] == "fail"
+    md = (out / "report.md").read_text()
+    assert "- settle: the config had NOT arrived when the proof ran (waited 60.3 s)" in md
 
     assert stat.S_IMODE(os.stat(str(out)).st_mode) == 0o700
     for path in out.iterdir():

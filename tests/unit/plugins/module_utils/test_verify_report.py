@@ -624,7 +624,7 @@ def test_markdown_has_table_diagram_diagnosis_and_reproduce():
     facts["gateway_log"] = loop({HOST: log_result({GW_A: ""})})
     report = vr.build_report(facts)
     md = vr.render_markdown(report)
-    assert "| check | expected | actual | verdict |" in md
+    assert "| check | expected | actual | verdict | evidence from |" in md
     for _id, name in vr.CHECKS:
         assert "| %s |" % name in md
     assert "sleep (mesh-test) --hop 1--> istio-egressgateway (istio-system) --hop 2--> edition.cnn.com:443" in md
@@ -634,7 +634,7 @@ def test_markdown_has_table_diagram_diagnosis_and_reproduce():
     assert "kubectl --context homelab -n mesh-test exec deploy/sleep -c sleep -- curl" in md
     # pipes in cells (cluster names) must not break the table
     row = next(line for line in md.splitlines() if line.startswith("| 6. Routing"))
-    assert row.count(" | ") == 3
+    assert row.count(" | ") == 4  # five cells: check, expected, actual, verdict, evidence from
 
 
 def test_json_round_trips_with_all_facts():

@@ -218,7 +218,8 @@ def test_our_matcher_agrees_with_istios_simulation(oracle):
         res = results[case["name"]]
         for meta, call in zip(case["_calls"], res["calls"]):
             text = res["dumps"][call["proxy"]]
-            facts = analyse_config_dump(text, host=call["sni"], port=meta["_host_port"], egress_gateway_service=meta["_fqdn"])
+            facts = analyse_config_dump(text, host=call["sni"], port=meta["_host_port"], egress_gateway_service=meta["_fqdn"],
+                                        protocol="tls")
             names = {c["name"] for c in facts.get("clusters") or []}
             want = oracle_verdict(call, meta["_fqdn"])
             got = our_verdict(facts["destination"], meta["_fqdn"], names)

@@ -228,7 +228,8 @@ def dumps_after_push(plane, pods, before_version, tmp, timeout=45):
 
 # ------------------------------------------------------------------ the verify report
 def _analysis(text, hosts):
-    return {h["host"]: dict(analyse_config_dump(text, host=h["host"], port=h["port"], egress_gateway_service=GATEWAY_FQDN),
+    return {h["host"]: dict(analyse_config_dump(text, host=h["host"], port=h["port"], egress_gateway_service=GATEWAY_FQDN,
+                                                  protocol="tls"),
                             item=h) for h in hosts}
 
 
@@ -284,7 +285,7 @@ def report_from_dumps(plane, pre, client_text, gateway_text, hosts, registry_onl
 
 def other_namespace_state(text, host):
     """The other namespace's sidecar for the host: via_gateway | built (direct) | missing (dangling)."""
-    facts = analyse_config_dump(text, host=host["host"], port=host["port"], egress_gateway_service=GATEWAY_FQDN)
+    facts = analyse_config_dump(text, host=host["host"], port=host["port"], egress_gateway_service=GATEWAY_FQDN, protocol="tls")
     dest = facts["destination"]
     names = {c["name"] for c in facts.get("clusters") or []}
     if dest.get("cluster") and dest["cluster"] not in names:
@@ -376,7 +377,7 @@ def test_variant(plane, matrix, variant, tmp_path):
     report = report_from_dumps(plane, pre, texts["client"], texts["gateway"], hosts, registry_only)
     row = next(r for r in report["checks"] if r["id"] == "routing")
     diagnosis = [d["id"] for d in report["diagnosis"]]
-    unreg = analyse_config_dump(texts["client"], host=UNREGISTERED, port=443, egress_gateway_service=GATEWAY_FQDN)
+    unreg = analyse_config_dump(texts["client"], host=UNREGISTERED, port=443, egress_gateway_service=GATEWAY_FQDN, protocol="tls")
     other = other_namespace_state(texts["other"], hosts[0])
     RECORDS[variant["id"]] = {"objects": objects, "texts": texts, "hosts": hosts, "push": version}
     seen = "routing %s: %s; diagnosis %s; unregistered -> %s (%s); other namespace %s" % (

@@ -30,11 +30,11 @@ __metaclass__ = type
 
 # The parts, one job per file (docs/egress_verify.md, "Code layout"); their
 # public names are re-exported here so callers keep one import.
-from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import flags_allowed, histogram, plural  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import flags_allowed, histogram, plural
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_config import check_blocking, check_routing
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_control import check_analyze, check_preconditions, check_xds
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_checks_traffic import check_call, check_gateway_log, check_l3
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (
     CHECK_NAMES,
     CHECKS,
     FAIL,
@@ -53,7 +53,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_contex
     settle_summary,
 )
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_diagnosis import diagnose
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_inputs import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_inputs import (
     by_host,
     destination_rule_summary,
     gateway_summary,
@@ -66,7 +66,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_inputs
     report_facts,
     selector_matches,
 )
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse import (  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse import (
     REQUIRED_XDS_TYPES,
     hop2_cluster,
     parse_analyze,
@@ -75,7 +75,60 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_parse 
     parse_proxy_status,
     xds_verdict,
 )
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_render import render_diagram, render_json, render_junit, render_markdown  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_render import render_diagram, render_json, render_junit, render_markdown
+
+__all__ = (  # the public names, re-exported parts included (pylint: no unused-import)
+    "CHECKS",
+    "CHECK_NAMES",
+    "FAIL",
+    "MARKS",
+    "NOT_RUN",
+    "PASS",
+    "REQUIRED_XDS_TYPES",
+    "SCHEMA_VERSION",
+    "SETTLE_CHECKS",
+    "VERDICTS",
+    "VerifyReportError",
+    "as_dict",
+    "build_report",
+    "by_host",
+    "check_analyze",
+    "check_blocking",
+    "check_call",
+    "check_gateway_log",
+    "check_l3",
+    "check_preconditions",
+    "check_routing",
+    "check_xds",
+    "destination_rule_summary",
+    "diagnose",
+    "evidence_sources",
+    "flags_allowed",
+    "gateway_summary",
+    "histogram",
+    "hop2_cluster",
+    "module_error",
+    "normalise_facts",
+    "normalise_settings",
+    "parse_analyze",
+    "parse_curl_codes",
+    "parse_curl_output",
+    "parse_label_selector",
+    "parse_proxy_status",
+    "plural",
+    "pod_summary",
+    "redact",
+    "render_diagram",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "report_facts",
+    "selector_matches",
+    "settle_note",
+    "settle_summary",
+    "summary_line",
+    "xds_verdict",
+)
 
 # The three verdicts of a whole run (report.json "verdict").
 PROVED = "proved"

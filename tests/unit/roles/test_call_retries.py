@@ -85,7 +85,7 @@ def _command():
 
 def run_calls(url, count, retries, timeout=5):
     argv = _command() + [str(count), str(timeout), str(retries), url]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     return {"stdout": proc.stdout, "stderr": proc.stderr, "rc": proc.returncode}
 
 

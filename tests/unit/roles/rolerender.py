@@ -11,7 +11,6 @@ egress_gateway_labels), the role's own vars/main.yml, then the test's overrides
 
 from __future__ import annotations
 
-import os
 import pathlib
 import sys
 

@@ -27,7 +27,10 @@ _FORBIDDEN = re.compile(
     r'cannot (?P<verb>[a-z]+) resource \\*"(?P<resource>[^"\\]+)\\*"'
     r'(?: in API group \\*"(?P<group>[^"\\]*)\\*")?'
     r'(?: in the namespace \\*"(?P<namespace>[^"\\]+)\\*"| at the cluster scope)?')
-_TIMEOUT = re.compile(r"failed to execute in the expected time frame \((?P<seconds>\d+)\)")
+# The task keyword `timeout` cut the call: ansible-core <= 2.18 says "... failed to execute in the
+# expected time frame (N) ...", 2.19+ says "Timed out after N second(s)."
+_TIMEOUT = re.compile(r"failed to execute in the expected time frame \((?P<seconds>\d+)\)"
+                      r"|Timed out after (?P<seconds2>\d+) second")
 
 
 def _text(result):
@@ -47,7 +50,7 @@ def api_error_cause(result):
     timed_out = _TIMEOUT.search(text)
     if timed_out:
         return "no answer within %ss (the API server accepted the connection but did not reply)" % (
-            timed_out.group("seconds"))
+            timed_out.group("seconds") or timed_out.group("seconds2"))
     if re.search(r"\(401\)|\b401\b.*Unauthorized|Reason: Unauthorized|\"code\":\s*401", text):
         return "credentials rejected (401 Unauthorized: the token or client certificate is not accepted)"
     if re.search(r"\(403\)|Reason: Forbidden|\"code\":\s*403|is forbidden", text):

@@ -38,6 +38,8 @@ def test_403_with_group_and_cluster_scope():
 @pytest.mark.parametrize("msg, start", [
     ("The kubernetes.core.k8s_info action failed to execute in the expected time frame (30) and was terminated",
      "no answer within 30s"),
+    # ansible-core 2.19+ (ansible/_internal/_errors/_alarm_timeout.py), as the task result shows it
+    ("Task failed: Timed out after 3 second(s).", "no answer within 3s"),
     ("HTTPSConnectionPool: Max retries exceeded (Caused by NewConnectionError: [Errno 111] Connection refused)",
      "connection refused"),
     ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", "TLS certificate"),

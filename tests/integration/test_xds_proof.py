@@ -24,11 +24,11 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
 import yaml
+from plane_helpers import xds_dump
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_config import analyse_config_dump
 
@@ -108,31 +108,11 @@ def _running_pod(plane, namespace, selector, timeout=120):
         time.sleep(1)
 
 
-def _dump(plane, pod, proxy_type, out):
-    """Ask istiod, over ADS, for this pod's proxy config; return the dump's text."""
-    meta = pod["metadata"]
-    labels = ",".join("%s=%s" % kv for kv in sorted((meta.get("labels") or {}).items()))
-    cmd = [plane.binary("xdsdump"), "-xds-address", plane.xds_address, "-type", proxy_type,
-           "-ip", pod["status"]["podIP"], "-pod", meta["name"], "-namespace", meta["namespace"],
-           "-service-account", pod["spec"].get("serviceAccountName") or "default",
-           "-istio-version", os.environ.get("HOMELAB_PLANE_ISTIO_VERSION", "1.30-9739e10e"),
-           "-labels", labels, "-out", out]
-    owners = meta.get("ownerReferences") or []
-    if owners and owners[0]["kind"] == "ReplicaSet":
-        deploy = owners[0]["name"].rsplit("-", 1)[0]
-        cmd += ["-owner", "kubernetes://apis/apps/v1/namespaces/%s/deployments/%s" % (meta["namespace"], deploy)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False)
-    if proc.returncode != 0:
-        pytest.fail("xdsdump failed (rc=%s): %s" % (proc.returncode, proc.stderr.strip()))
-    with open(out) as handle:
-        return handle.read()
-
-
 def _dump_until(plane, pod, proxy_type, out, want, timeout=60):
     """Dump until istiod has pushed the config under test (it debounces changes)."""
     deadline = time.time() + timeout
     while True:
-        text = _dump(plane, pod, proxy_type, out)
+        text = xds_dump(plane, pod, proxy_type, out)
         facts = analyse_config_dump(text, host="httpbin.org", port=443, egress_gateway_service=GATEWAY_SERVICE)
         if want(facts) or time.time() > deadline:
             return text, facts

@@ -32,6 +32,15 @@ def _version(text):
     return tuple(int(x) for x in match.groups()) if match else None
 
 
+def _not_found(result, said):
+    """The command's executable is missing. ansible-core <= 2.18 says "[Errno 2] No such file or
+    directory: b'kind'"; 2.19+ only "Error executing command." with rc 2 and no output."""
+    if "No such file or directory" in said or result.get("rc") == 127:
+        return True
+    return (result.get("rc") == 2 and said.startswith("Error executing command")
+            and not (result.get("stdout") or result.get("stderr")))
+
+
 def docker_status(result):
     """`docker info --format '{{json .}}'` -> {ok, reason, server_version, mem_total, ncpu, kernel, os}.
 
@@ -52,7 +61,7 @@ def docker_status(result):
     said = _first_line(result.get("stderr"), result.get("msg"))
     if result.get("rc") == 0 and out["server_version"]:
         out["ok"] = True
-    elif "No such file or directory" in said or result.get("rc") == 127:
+    elif _not_found(result, said):
         out["reason"] = "docker is not installed or not on PATH (%s): install Docker and start its engine" % said
     elif "permission denied" in said.lower():
         out["reason"] = ("your user may not use the Docker engine (`docker info`: %s): add it to the docker group "
@@ -74,6 +83,11 @@ def kind_status(result, image_release):
         out["reason"] = "kind_node_image_kind_release %r is not a version such as v0.25.0" % image_release
         return out
     have = _version(result.get("stdout")) if result.get("rc") == 0 else None
+    said = _first_line(result.get("stderr"), result.get("msg"), result.get("stdout"))
+    if have is None and _not_found(result, said):
+        out["reason"] = "kind is not installed or not on PATH (%s): install kind v%d.%d.%d or later" % (
+            (said,) + want)
+        return out
     if have is None:
         out["reason"] = "`kind version` did not give a version (%s): install kind v%d.%d.%d or later" % (
             _first_line(result.get("stderr"), result.get("msg"), result.get("stdout")) or "no output", *want)

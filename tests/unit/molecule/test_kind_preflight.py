@@ -97,8 +97,21 @@ def test_docker_not_installed():
 def test_real_kind_not_installed():
     out = kp.kind_status(KIND_MISSING, "v0.25.0")
     assert out["ok"] is False
-    assert out["reason"] == ("`kind version` did not give a version ([Errno 2] No such file or directory: "
+    assert out["reason"] == ("kind is not installed or not on PATH ([Errno 2] No such file or directory: "
                              "b'kind'): install kind v0.25.0 or later")
+
+
+def test_kind_not_installed_ansible_core_219():
+    # REAL: what ansible.builtin.command registers for a missing executable on ansible-core 2.19.14
+    # (captured with failed_when: false): the errno text is gone, rc 2, no output.
+    result = {"changed": False, "cmd": "kind version", "failed": False, "msg": "Error executing command.",
+              "rc": 2, "stderr": "", "stderr_lines": [], "stdout": "", "stdout_lines": []}
+    out = kp.kind_status(result, "v0.25.0")
+    assert out["ok"] is False
+    assert out["reason"] == ("kind is not installed or not on PATH (Error executing command.): "
+                             "install kind v0.25.0 or later")
+    docker = kp.docker_status(dict(result, cmd="docker info --format {{json .}}"))
+    assert docker["reason"].startswith("docker is not installed or not on PATH")
 
 
 @pytest.mark.parametrize("version, ok, warn", [
@@ -203,5 +216,5 @@ def test_this_machine_as_it_is():
                                     docker_config=None))
     assert len(out["failures"]) == 2, out["failures"]
     assert out["failures"][0].startswith("the Docker engine is not reachable")
-    assert out["failures"][1].startswith("`kind version` did not give a version")
+    assert out["failures"][1].startswith("kind is not installed or not on PATH")
     assert out["kube_proxy_mode"] == "iptables"

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The preflight keeps the cause of an API failure, and a silent API server cannot hang a role.
 
 Synthetic servers on 127.0.0.1 (issue 12): one answers every request with a metav1.Status 401 or

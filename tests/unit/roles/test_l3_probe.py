@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The L3 probe pod of egress_verify is hardened, labelled and never touches someone else's pod.
 
 Reads roles/egress_verify/tasks/l3_lock.yml (issue 12 "Least privilege"): before the fix the

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The cause of a failed API call survives into the preflight message (issue 12).
 
 The 401/403 texts are what kubernetes.core 5.4 with kubernetes 37 printed against a local HTTP

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ownership labels and the converge/cleanup plans (issue 12, "Ownership").
 
 The live objects are synthetic, in the shape k8s_info returns them (metadata.labels), standing

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Validation of values that reach names, label selectors and Calico selectors (issue 12).
 
 The payloads are the ones the issue reports (synthetic inputs, no captured output involved):

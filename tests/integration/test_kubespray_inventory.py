@@ -139,7 +139,7 @@ def test_cluster_name_from_the_inventory_reaches_the_destination_rule(plane, con
     finally:
         _edit(k8s_cluster, "\ncluster_name: homelab.example\n", "\ncluster_name: cluster.local\n")
     assert run.rc == 0 and run.failed == 0, run.summary()
-    # Only the objects that name the gateway host changed (the DR's host, the VS's hop-1 destination).
+    # One task changed: the routes apply (the DR names the gateway host, so does the VS hop 1).
     assert run.changed == 1, run.summary()
     host = "%s.%s.svc.homelab.example" % (RELEASE, GATEWAY_NS)
     assert _destination_rule(plane)["spec"]["host"] == host

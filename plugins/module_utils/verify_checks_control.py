@@ -66,7 +66,7 @@ def check_preconditions(facts, s):
         return not_run_row("preconditions", expected, "no preconditions facts were collected", reproduce)
     if pre.get("error"):
         return row("preconditions", expected, "could not read the objects: %s" % pre["error"], FAIL,
-                    evidence=[pre["error"]], reproduce=reproduce)
+                   evidence=[pre["error"]], reproduce=reproduce)
     gw_pods = [pod_summary(p) for p in as_list(pre.get("gateway_pods"))]
     cl_pods = [pod_summary(p, client.get("proxy_container", "istio-proxy")) for p in as_list(pre.get("client_pods"))]
     gateways = [gateway_summary(g) for g in as_list(pre.get("gateways"))]
@@ -119,7 +119,7 @@ def check_preconditions(facts, s):
                "mismatched_gateways": [g["name"] for g in mismatched],
                "destination_rules": [destination_rule_summary(d) for d in as_list(pre.get("destination_rules"))]}
     return row("preconditions", expected, actual, FAIL if problems else PASS, evidence, reproduce,
-                details=details)
+               details=details)
 
 
 def istioctl_skew(facts, s):

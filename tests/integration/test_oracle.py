@@ -178,7 +178,7 @@ def generate(rng, index):
     calls.append({"name": "client %s" % UNREGISTERED, "proxy": "client", "address": "203.0.113.8", "port": 443,
                   "sni": UNREGISTERED, "_host_port": 443, "_fqdn": gw_of[hosts[0]["host"]][1]})
     label = "%02d-%s-%dgw-%dhosts%s%s%s" % (index, placement, len(groups), len(hosts), "-wild" if wild else "",
-                                           "-registry-only" if registry_only else "", "-" + broken if broken else "")
+                                            "-registry-only" if registry_only else "", "-" + broken if broken else "")
     return {"name": label, "config": yaml_docs(objects), "kube": yaml_docs(kube), "proxies": proxies,
             "calls": [{k: v for k, v in c.items() if not k.startswith("_")} for c in calls],
             "_calls": calls}

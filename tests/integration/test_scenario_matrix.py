@@ -229,7 +229,7 @@ def dumps_after_push(plane, pods, before_version, tmp, timeout=45):
 # ------------------------------------------------------------------ the verify report
 def _analysis(text, hosts):
     return {h["host"]: dict(analyse_config_dump(text, host=h["host"], port=h["port"], egress_gateway_service=GATEWAY_FQDN,
-                                                  protocol="tls"),
+                                                protocol="tls"),
                             item=h) for h in hosts}
 
 

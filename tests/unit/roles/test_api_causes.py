@@ -116,7 +116,7 @@ def _changed(out):
 def test_401_says_credentials_rejected(role, tmp_path):
     server, url = _status_server(401)
     try:
-        proc, out, _ = _run(role, _kubeconfig(tmp_path, url))
+        proc, out, _seconds = _run(role, _kubeconfig(tmp_path, url))
     finally:
         server.shutdown()
     assert proc.returncode != 0, out
@@ -128,7 +128,7 @@ def test_401_says_credentials_rejected(role, tmp_path):
 def test_403_names_the_verb_and_resource(tmp_path):
     server, url = _status_server(403)
     try:
-        proc, out, _ = _run("egress_routes", _kubeconfig(tmp_path, url))
+        proc, out, _seconds = _run("egress_routes", _kubeconfig(tmp_path, url))
     finally:
         server.shutdown()
     assert proc.returncode != 0, out

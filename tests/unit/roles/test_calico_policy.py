@@ -148,7 +148,7 @@ def test_apiserver_allowed_on_listed_addresses():
 def test_apiserver_from_discovered_endpoints():
     # The shape k8s_info returns for EndpointSlices of Service default/kubernetes (synthetic values).
     slices = {"resources": [{"addressType": "IPv4", "endpoints": [{"addresses": ["192.0.2.11"]},
-                                                                   {"addresses": ["192.0.2.12"]}],
+                                                                  {"addresses": ["192.0.2.12"]}],
                              "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]}
     rules = _apiserver_rules({"_calico_policy_apiserver_slices": slices})
     assert rules[0]["destination"] == {"nets": ["192.0.2.11/32", "192.0.2.12/32"], "ports": [6443]}

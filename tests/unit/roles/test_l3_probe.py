@@ -29,7 +29,7 @@ def _named(tasks, start):
 
 
 def test_probe_pod_is_hardened():
-    body, _ = _tasks()
+    body, _always = _tasks()
     pod = _named(body, "L3 lock - throw-away pod")["kubernetes.core.k8s"]["definition"]
     spec = pod["spec"]
     assert spec["automountServiceAccountToken"] is False
@@ -45,14 +45,14 @@ def test_probe_pod_is_hardened():
 
 
 def test_probe_pod_carries_the_ownership_labels():
-    body, _ = _tasks()
+    body, _always = _tasks()
     labels = _named(body, "L3 lock - throw-away pod")["kubernetes.core.k8s"]["definition"]["metadata"]["labels"]
     assert "'egress_verify' | homelab.istio_egress.ownership_labels" in labels
     assert "'sidecar.istio.io/inject': 'false'" in labels
 
 
 def test_foreign_pod_is_refused_before_anything_is_created_or_deleted():
-    body, _ = _tasks()
+    body, _always = _tasks()
     names = [t["name"] for t in body]
     refuse = names.index("L3 lock - refuse a pod of that name the collection did not create")
     assert refuse < names.index("L3 lock - remove the probe pod an interrupted run left behind")
@@ -62,7 +62,7 @@ def test_foreign_pod_is_refused_before_anything_is_created_or_deleted():
 
 
 def test_always_deletes_only_an_owned_pod_by_uid():
-    _, always = _tasks()
+    _body, always = _tasks()
     delete = _named(always, "L3 lock - delete the throw-away pod")
     assert "homelab.istio_egress.is_owned" in " ".join(delete["when"])
     assert delete["kubernetes.core.k8s"]["delete_options"]["preconditions"]["uid"]

@@ -44,6 +44,7 @@ def _without_ownership(doc, role):
             meta.pop("labels")
     return doc
 
+
 CASES = [
     ("egress_gateway", "values.yaml.j2", "values-egress-gateway.yaml"),
     ("test_client", "namespace.yaml.j2", "namespace.yaml"),

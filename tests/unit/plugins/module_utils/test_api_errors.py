@@ -8,6 +8,10 @@ server answering every request with a metav1.Status 401 or 403 (synthetic server
 output, shortened); the RBAC message is kube-apiserver's wording for a denied request.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.api_errors import api_error_cause

@@ -7,6 +7,10 @@ Real `helm version --short` and `helm plugin list` outputs of the plane's Helm 3
 in fixtures/helm (PROVENANCE.md there); cases marked SYNTHETIC are derived from them.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import os
 
 import pytest

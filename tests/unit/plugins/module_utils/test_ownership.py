@@ -7,6 +7,10 @@ The live objects are synthetic, in the shape k8s_info returns them (metadata.lab
 for a user's Gateway, Sidecar and Deployment of the same names the collection uses.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils import ownership as o

@@ -8,6 +8,10 @@ a namespace that closes the Calico selector's quote and adds ``||``, and a label
 appends another requirement to a Kubernetes label selector.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils import rules

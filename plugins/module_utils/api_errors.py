@@ -45,7 +45,13 @@ def _text(result):
 
 
 def api_error_cause(result):
-    """A short cause for a failed API call (``ansible_failed_result`` or a message string)."""
+    """A short cause for a failed API call (``ansible_failed_result`` or a message string).
+
+    homelab.istio_egress.cluster_read classifies its own failures with this function and returns
+    the words as ``cause``: that is taken as is.
+    """
+    if isinstance(result, dict) and isinstance(result.get("cause"), str) and result["cause"]:
+        return result["cause"]
     text = _text(result)
     timed_out = _TIMEOUT.search(text)
     if timed_out:

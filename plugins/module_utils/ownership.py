@@ -85,11 +85,12 @@ def _key(obj):
     return (group, obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
 
 
-def ownership_queries(objects):
-    """The k8s_info reads that find every live object of ``objects``: one per kind and namespace.
+def ownership_queries(objects, keyed=False):
+    """The reads that find every live object of ``objects``: one per kind and namespace.
 
     A kind and namespace with one object is read by name; with several, the whole list is read
     (one call per kind, however many hosts a role renders), and plans match by name.
+    ``keyed``: a dict ``<kind>_<n>`` -> query, the ``queries`` of one cluster_read call.
     """
     groups = {}
     order = []
@@ -108,12 +109,17 @@ def ownership_queries(objects):
         if len(groups[key]) == 1:
             query["name"] = groups[key][0]
         queries.append(query)
+    if keyed:
+        return {"%s_%d" % (q["kind"].lower(), n): q for n, q in enumerate(queries)}
     return queries
 
 
 def _live_index(live):
-    """Live objects (a flat list, or k8s_info results with ``resources``) by key."""
+    """Live objects (a flat list, k8s_info results with ``resources``, or cluster_read's ``results``
+    dict of them) by key."""
     index = {}
+    if isinstance(live, dict):
+        live = list(live.values())
     for entry in live or []:
         resources = entry.get("resources") if isinstance(entry, dict) and "resources" in entry else [entry]
         for obj in resources or []:

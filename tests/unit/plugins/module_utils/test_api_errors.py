@@ -53,3 +53,14 @@ def test_403_with_group_and_cluster_scope():
 ])
 def test_other_causes(msg, start):
     assert api_error_cause({"msg": msg}).startswith(start)
+
+
+def test_cluster_read_cause_is_taken_as_is():
+    """cluster_read classified the failure itself (with api_error_cause) and returns ``cause``."""
+    cause = "forbidden: list namespaces (cluster scope)"
+    failed = {"failed": True, "msg": "discovery: reading the served APIs (/api) from https://h:6443 failed: " + cause,
+              "cause": cause}
+    assert api_error_cause(failed) == cause
+    # without it, the message is classified as before (a 401 in the message)
+    assert api_error_cause({"msg": "x failed: credentials rejected (401 Unauthorized: no)"}).startswith(
+        "credentials rejected")

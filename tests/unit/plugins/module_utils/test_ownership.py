@@ -93,6 +93,20 @@ def test_queries_one_per_kind_and_namespace():
     assert o.ownership_queries(objs) == [
         {"api_version": "v1", "kind": "Service", "namespace": "a"},
         {"api_version": "v1", "kind": "Namespace", "name": "a"}]
+    # cluster_read takes them as one call's queries, keyed
+    assert o.ownership_queries(objs, keyed=True) == {
+        "service_0": {"api_version": "v1", "kind": "Service", "namespace": "a"},
+        "namespace_1": {"api_version": "v1", "kind": "Namespace", "name": "a"}}
+
+
+def test_plan_reads_cluster_read_results():
+    """cluster_read registers ``results`` as a dict query key -> {served, resources}."""
+    want = o.with_ownership([GW], "egress_routes")
+    user = _live(GW, labels={"team": "web"})
+    plan = o.ownership_plan(want, {"gateway_0": {"served": True, "resources": [user]},
+                                   "service_1": {"served": False, "resources": []}})
+    assert plan["refused"] == ["Gateway mesh-test/istio-egressgateway"]
+    assert o.ownership_plan(want, {"gateway_0": {"served": True, "resources": []}})["entries"][0]["action"] == "create"
 
 
 def test_foreign_objects_ignore_generated_and_owned():

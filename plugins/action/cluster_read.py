@@ -35,6 +35,10 @@ class ActionModule(ActionBase):
         connection = getattr(self._connection, "transport", None) or self._play_context.connection
         if not runs_in_controller(connection, self._task.delegate_to):
             result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
+            # ansible-core renames a module's "results" (the loop key) with a warning: the module returns
+            # "query_results" and the result here has the in-process shape.
+            if "query_results" in result:
+                result["results"] = result.pop("query_results")
             result["in_controller"] = False
             return result
         # Raises AnsibleActionFail with the module's wording for unknown or mistyped options.

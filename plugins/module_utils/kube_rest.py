@@ -125,7 +125,10 @@ def _from_client(auth):
         cfg = kube._configuration(dict(auth))
     except kube.KubeError as exc:
         raise ReadError(str(exc), api_error_cause(str(exc)))
-    token = ((cfg.api_key or {}).get("authorization") or "")
+    # The key is "authorization" in older clients and "BearerToken" in newer ones.
+    token = ""
+    for name in sorted(cfg.api_key or {}):
+        token = token or cfg.get_api_key_with_prefix(name) or ""
     settings = {"server": cfg.host, "insecure": not cfg.verify_ssl, "needs_client": False,
                 "context": auth.get("context") or "(current)"}
     if token:

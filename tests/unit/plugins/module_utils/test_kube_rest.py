@@ -12,11 +12,17 @@ __metaclass__ = type
 
 import http.server
 import json
+import os
 import socket
+import sys
 import threading
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles"))
+# the repository's silent-server helper (a hung API server)
+from test_api_causes import _Silent
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils import kube_read, kube_rest
 from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_rest_read import call, run
@@ -112,23 +118,11 @@ def test_answer_above_the_cap_is_refused(serve):
         client.get("/api/v1")
 
 
-class _Silent(object):
-    """Accepts TCP connections and never answers (a hung API server)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-
-    def close(self):
-        self.sock.close()
-
-
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_silent_server_times_out_in_bounded_time(scheme):
     silent = _Silent()
     try:
-        settings = {"server": "%s://127.0.0.1:%d" % (scheme, silent.sock.getsockname()[1]), "insecure": True}
+        settings = {"server": silent.url.replace("https://", scheme + "://"), "insecure": True}
         start = time.monotonic()
         result = call({"queries": {"p": {"api_version": "v1", "kind": "Pod"}}, "timeout": 1, "discovery": False,
                        "api_host": settings["server"], "api_key": "t", "validate_certs": False},

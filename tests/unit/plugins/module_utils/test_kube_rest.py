@@ -166,3 +166,80 @@ def test_wait_not_met_fails_naming_what_was_seen(serve):
     assert time.monotonic() - start < 3
     assert err.value.msg.startswith("query d: Deployment n/s did not reach condition Available=True within the "
                                     "wait_timeout of 1 s (last observed: Available=False (MinimumReplicasUnavailable))")
+
+
+class _ConnectProxy(object):
+    """A minimal HTTP CONNECT proxy (synthetic): records each CONNECT's request head, then relays bytes."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.heads = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        text = head.decode("latin-1")
+        self.heads.append(text)
+        host, port = text.split()[1].rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), timeout=5)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pipe(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
+        pipe(conn, upstream)
+
+    def close(self):
+        self.sock.close()
+
+
+def test_proxy_tunnel_and_no_proxy(serve):
+    url, seen = serve({"/api/v1": (200, POD_LIST), "/api/v1/pods": (200, {"items": [], "metadata": {}})})
+    proxy = _ConnectProxy()
+    try:
+        params = {"queries": {"p": {"api_version": "v1", "kind": "Pod"}}, "timeout": 5, "api_host": url,
+                  "api_key": "t", "proxy": proxy.url, "proxy_headers": {"proxy_basic_auth": "a:b"}}
+        result = call(params, in_controller=True, environ={})
+        assert not result.get("failed"), result
+        # one tunnel for both requests, with the proxy's credentials; the API server saw its own paths
+        assert len(proxy.heads) == 1 and proxy.heads[0].startswith("CONNECT 127.0.0.1:")
+        assert "Proxy-Authorization: Basic YTpi" in proxy.heads[0]
+        assert seen["paths"][-2:] == ["/api/v1", "/api/v1/pods?limit=500"]
+        # no_proxy: straight to the server, the proxy sees nothing more
+        result = call(dict(params, no_proxy="127.0.0.0/8"), in_controller=True, environ={})
+        assert not result.get("failed") and len(proxy.heads) == 1, result
+    finally:
+        proxy.close()

@@ -39,11 +39,15 @@ def explicit(auth):
     return bool(auth.get("api_host") and (auth.get("api_key") or (auth.get("client_cert") and auth.get("client_key"))))
 
 
-def _named(doc, section, name, where):
-    for entry in doc.get(section) or []:
-        if isinstance(entry, dict) and entry.get("name") == name:
+def _named(doc, section, name, where, context=None):
+    entries = [e for e in doc.get(section) or [] if isinstance(e, dict)]
+    for entry in entries:
+        if entry.get("name") == name:
             return entry.get(section[:-1]) or {}
-    raise ConnError("%s: %s %r does not exist" % (where, section[:-1], name))
+    if context is None:
+        raise ConnError("context %r does not exist in %s (it has: %s)" % (
+            name, where, ", ".join(str(e.get("name")) for e in entries) or "no contexts"))
+    raise ConnError("%s %r of context %r does not exist in %s" % (section[:-1], name, context, where))
 
 
 def _b64(value, field, where):
@@ -66,8 +70,8 @@ def from_kubeconfig(doc, context=None, where="the kubeconfig"):
     if not name:
         raise ConnError("%s has no current-context and no context was given" % where)
     ctx = _named(doc, "contexts", name, where)
-    cluster = _named(doc, "clusters", ctx.get("cluster"), where) if ctx.get("cluster") else {}
-    user = _named(doc, "users", ctx.get("user"), where) if ctx.get("user") else {}
+    cluster = _named(doc, "clusters", ctx.get("cluster"), where, name) if ctx.get("cluster") else {}
+    user = _named(doc, "users", ctx.get("user"), where, name) if ctx.get("user") else {}
     if not cluster.get("server"):
         raise ConnError("%s: context %s names no cluster with a server" % (where, name))
     out = {"server": cluster["server"], "context": name, "namespace": ctx.get("namespace"),

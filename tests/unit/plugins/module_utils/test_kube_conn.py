@@ -70,8 +70,22 @@ def test_exec_user_needs_the_client():
 
 
 def test_missing_context_names_it():
-    with pytest.raises(kube_conn.ConnError, match="context 'nope' does not exist"):
-        kube_conn.from_kubeconfig(_doc(), "nope")
+    with pytest.raises(kube_conn.ConnError) as err:
+        kube_conn.from_kubeconfig(_doc(), "nope", "kubeconfig /k")
+    assert str(err.value) == "context 'nope' does not exist in kubeconfig /k (it has: istio-egress-plane)"
+    doc = _doc()
+    doc["contexts"][0]["context"]["user"] = "gone"
+    with pytest.raises(kube_conn.ConnError, match="user 'gone' of context 'istio-egress-plane' does not exist"):
+        kube_conn.from_kubeconfig(doc)
+
+
+def test_wrong_context_cause_is_a_kubeconfig_problem(tmp_path):
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(_doc()))
+    with pytest.raises(kube_rest.ReadError) as err:
+        kube_rest.settings_for({"kubeconfig": str(path), "context": "homelab"}, environ={})
+    assert err.value.cause == ("kubeconfig problem: context 'homelab' does not exist in kubeconfig %s "
+                               "(it has: istio-egress-plane)" % path)
 
 
 def test_missing_file_is_a_kubeconfig_problem(tmp_path):

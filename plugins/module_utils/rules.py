@@ -40,6 +40,10 @@ SYSTEM_NAMESPACES = (
 )
 
 
+class RulesError(ValueError):
+    """A value the rules cannot read at all (not a list where one is needed); one sentence."""
+
+
 def _show(value):
     """A value as the user wrote it, quoted so an empty or odd string is visible."""
     try:
@@ -146,12 +150,47 @@ def selector_from_labels(labels):
     return ",".join("%s=%s" % (key, labels[key]) for key in sorted(labels))
 
 
+def calico_selector_from_labels(labels):
+    """The Calico selector (``k == 'v' && k2 == 'v2'``) of a validated label map, keys sorted as Jinja's dictsort."""
+    return " && ".join("%s == '%s'" % (key, labels[key]) for key in sorted(labels, key=lambda k: k.lower()))
+
+
+def calico_namespace_selector(namespaces):
+    """The Calico namespaceSelector of validated namespaces: ``kubernetes.io/metadata.name in { 'a', 'b' }``."""
+    return "kubernetes.io/metadata.name in { %s }" % ", ".join("'%s'" % n for n in namespaces)
+
+
+def parse_label_selector(text):
+    """'istio=egressgateway,app=x' -> dict; only equality terms (the selectors selector_from_labels writes).
+
+    Raises RulesError on any other term (``!=``, ``in``, ``!key``).
+    """
+    result = {}
+    for part in ("" if text is None else str(text)).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part or "!=" in part:
+            raise RulesError("label selector %r: only key=value terms are supported" % text)
+        key, value = part.split("=", 1)
+        result[key.strip().rstrip("=")] = value.strip().lstrip("=")
+    return result
+
+
+def selector_matches(selector, labels):
+    """True when every key/value of a selector map is among the labels.
+
+    An empty selector does not count as a match: for an egress Gateway it would select every
+    gateway proxy (istiod applies it to all), which is never what the roles mean.
+    """
+    if not isinstance(selector, dict) or not selector:
+        return False
+    labels = labels if isinstance(labels, dict) else {}
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
 # --------------------------------------------------------------------------
 # host lists (egress_routes_hosts, egress_verify_hosts, the report's settings.hosts)
-
-class RulesError(ValueError):
-    """A value the rules cannot read at all (not a list where one is needed); one sentence."""
-
 
 # A ServiceEntry with resolution DNS needs a real name: lowercase, at least two labels, the
 # last one starting with a letter (no IP, no wildcard, no scheme, no port).

@@ -29,30 +29,16 @@ def _require(mapping, key, kind, where):
     return value
 
 
-def selector_matches(selector, labels):
-    """True when every key/value of a Gateway selector is among the labels.
-
-    An empty selector selects nothing useful for an egress Gateway, so it does
-    not count as a match (istiod would apply it to every gateway proxy).
-    """
-    if not isinstance(selector, dict) or not selector:
-        return False
-    labels = as_dict(labels)
-    return all(labels.get(k) == v for k, v in selector.items())
+# Label selectors have one home (module_utils/rules.py); the checks import them from here too.
+selector_matches = rules.selector_matches
 
 
 def parse_label_selector(text):
-    """'istio=egressgateway,app=x' -> dict; only equality selectors are supported."""
-    result = {}
-    for part in as_text(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" not in part or "!=" in part:
-            raise VerifyReportError("label selector %r: only key=value terms are supported" % text)
-        key, value = part.split("=", 1)
-        result[key.strip().rstrip("=")] = value.strip().lstrip("=")
-    return result
+    """rules.parse_label_selector with the report's error type."""
+    try:
+        return rules.parse_label_selector(text)
+    except rules.RulesError as exc:
+        raise VerifyReportError(str(exc))
 
 
 def _names(items):

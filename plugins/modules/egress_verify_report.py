@@ -126,7 +126,7 @@ dest:
   description: The absolute report directory on the host the task ran on (empty when O(dest) is empty).
   returned: always
   type: str
-  sample: /home/ops/istio-egress/reports/20261202T040000Z
+  sample: /srv/ops/istio-egress/reports/20261202T040000Z
 summary:
   description: One line for the play output.
   returned: always

@@ -16,17 +16,17 @@ import pytest
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_render import report_directory
 
-CWD = "/home/ops"      # the remote user's login directory over SSH
-HOME = "/home/ops"
+CWD = "/srv/ops"      # the remote user's login directory over SSH
+HOME = "/srv/ops"
 
 
 @pytest.mark.parametrize("dest,expected", [
-    ("reports/20261202T040000Z", "/home/ops/reports/20261202T040000Z"),
+    ("reports/20261202T040000Z", "/srv/ops/reports/20261202T040000Z"),
     ("/var/tmp/egress", "/var/tmp/egress"),
-    ("~/reports/x", "/home/ops/reports/x"),
-    ("~", "/home/ops"),
-    ("./reports/../reports/x/", "/home/ops/reports/x"),
-    ("  reports/x  ", "/home/ops/reports/x"),
+    ("~/reports/x", "/srv/ops/reports/x"),
+    ("~", "/srv/ops"),
+    ("./reports/../reports/x/", "/srv/ops/reports/x"),
+    ("  reports/x  ", "/srv/ops/reports/x"),
     ("", ""),
     (None, ""),
 ])
@@ -36,4 +36,4 @@ def test_report_directory(dest, expected):
 
 def test_the_working_directory_of_the_writing_host_counts_not_the_controllers():
     assert report_directory("reports/x", "/srv/checkout", HOME) == "/srv/checkout/reports/x"
-    assert report_directory("reports/x", "/root", "/root") == "/root/reports/x"
+    assert report_directory("reports/x", "/opt/ci", "/opt/ci") == "/opt/ci/reports/x"

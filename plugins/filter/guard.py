@@ -18,7 +18,7 @@ def _wrap(func):
     def call(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except ownership.OwnershipError as exc:
+        except (ownership.OwnershipError, rules.RulesError) as exc:
             raise AnsibleFilterError(str(exc))
     call.__doc__ = func.__doc__
     return call
@@ -37,5 +37,9 @@ class FilterModule(object):
             "label_problems": _wrap(rules.label_problems),
             "calico_selector_problems": _wrap(rules.calico_selector_problems),
             "label_selector": _wrap(rules.selector_from_labels),
+            "calico_label_selector": _wrap(rules.calico_selector_from_labels),
+            "calico_namespace_selector": _wrap(rules.calico_namespace_selector),
+            "normalise_hosts": _wrap(rules.normalise_hosts),
+            "host_list_problems": _wrap(rules.host_list_problems),
             "api_error_cause": _wrap(api_errors.api_error_cause),
         }

@@ -161,6 +161,16 @@ def server_of(core):
         return None
 
 
+def plain(core, obj):
+    """A client model object (V1Pod, ...) in the API's JSON shape (camelCase dicts), as k8s_info returns it.
+
+    The pure rules (module_utils/pods.py) read that shape, so a module and a role decide alike.
+    """
+    if isinstance(obj, dict):
+        return obj
+    return core.api_client.sanitize_for_serialization(obj)
+
+
 # --------------------------------------------------------------------------
 # errors -> one sentence
 
@@ -255,18 +265,6 @@ def describe_api_error(exc, what, server=None, timeout=None):
     if status == 404:
         return "%s was not found (HTTP 404): %s" % (what, reason)
     return "reading %s failed (HTTP %s): %s" % (what, status, reason)
-
-
-def list_pod_names(core, namespace, selector):
-    """Names of the pods matching a label selector, sorted."""
-    what = "pods with selector %r in namespace %s" % (selector, namespace)
-    try:
-        pods = core.list_namespaced_pod(namespace, label_selector=selector)
-    except ApiException as exc:
-        raise KubeError(describe_api_error(exc, what))
-    except Exception as exc:
-        raise KubeError("could not reach the Kubernetes API while listing %s: %s" % (what, exc))
-    return sorted(p.metadata.name for p in pods.items)
 
 
 def log_request_timeout(timeout):

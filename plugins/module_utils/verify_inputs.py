@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.homelab.istio_egress.plugins.module_utils import pods, rules
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (
     VerifyReportError,
     as_dict,
@@ -28,30 +29,16 @@ def _require(mapping, key, kind, where):
     return value
 
 
-def selector_matches(selector, labels):
-    """True when every key/value of a Gateway selector is among the labels.
-
-    An empty selector selects nothing useful for an egress Gateway, so it does
-    not count as a match (istiod would apply it to every gateway proxy).
-    """
-    if not isinstance(selector, dict) or not selector:
-        return False
-    labels = as_dict(labels)
-    return all(labels.get(k) == v for k, v in selector.items())
+# Label selectors have one home (module_utils/rules.py); the checks import them from here too.
+selector_matches = rules.selector_matches
 
 
 def parse_label_selector(text):
-    """'istio=egressgateway,app=x' -> dict; only equality selectors are supported."""
-    result = {}
-    for part in as_text(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" not in part or "!=" in part:
-            raise VerifyReportError("label selector %r: only key=value terms are supported" % text)
-        key, value = part.split("=", 1)
-        result[key.strip().rstrip("=")] = value.strip().lstrip("=")
-    return result
+    """rules.parse_label_selector with the report's error type."""
+    try:
+        return rules.parse_label_selector(text)
+    except rules.RulesError as exc:
+        raise VerifyReportError(str(exc))
 
 
 def _names(items):
@@ -61,9 +48,8 @@ def _names(items):
 def pod_summary(pod, proxy_container="istio-proxy"):
     """Summarise a Pod object (k8s_info resource) for the preconditions.
 
-    The sidecar is found as a normal container (kubelet < 1.33) or as a native
-    sidecar: an init container with restartPolicy Always (Istio 1.30 on
-    kubelet >= 1.33, docs/upstream-facts.md "Native sidecars").
+    Ready and the proxy's kind (a container, or a native sidecar: an init container with
+    restartPolicy Always) are the rules of module_utils/pods.py, as everywhere else.
 
     Only what the proof needs is kept (issue 12): names, labels, images,
     container names and statuses, named ports; never env, args or annotations,
@@ -75,17 +61,10 @@ def pod_summary(pod, proxy_container="istio-proxy"):
     spec = as_dict(pod.get("spec"))
     status = as_dict(pod.get("status"))
     containers_raw = [c for c in as_list(spec.get("containers")) if isinstance(c, dict)]
-    native_raw = [c for c in as_list(spec.get("initContainers"))
-                  if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
+    native_raw = pods.native_sidecars(pod)
     containers = _names(containers_raw)
     native = _names(native_raw)
-    if proxy_container in containers:
-        proxy = "container"
-    elif proxy_container in native:
-        proxy = "native-sidecar"
-    else:
-        proxy = None
-    conditions = {as_dict(c).get("type"): as_dict(c).get("status") for c in as_list(status.get("conditions"))}
+    proxy = pods.proxy_kind(pod, proxy_container)
     statuses = [s for s in as_list(status.get("containerStatuses")) if isinstance(s, dict)]
     statuses += [s for s in as_list(status.get("initContainerStatuses"))
                  if isinstance(s, dict) and s.get("name") in native]
@@ -103,7 +82,7 @@ def pod_summary(pod, proxy_container="istio-proxy"):
         "namespace": as_text(meta.get("namespace")) or "(no namespace)",
         "labels": labels,
         "phase": as_text(status.get("phase")) or None,
-        "ready": conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
+        "ready": pods.is_ready(pod),
         "ready_containers": "%d/%d" % (ready_n, total),
         "containers": containers + native,
         "images": {as_text(c.get("name")): as_text(c.get("image")) for c in containers_raw + native_raw},
@@ -283,31 +262,28 @@ def normalise_settings(settings):
     hosts = _require(settings, "hosts", list, "settings")
     if not hosts:
         raise VerifyReportError("facts.settings.hosts is empty: give at least one registered host")
-    norm_hosts = []
     for item in hosts:
-        if isinstance(item, str) and item:
-            item = {"host": item}
-        if not isinstance(item, dict) or not item.get("host") or not isinstance(item.get("host"), str):
+        if not (isinstance(item, str) and item) and (
+                not isinstance(item, dict) or not item.get("host") or not isinstance(item.get("host"), str)):
             raise VerifyReportError("facts.settings.hosts: every item needs a 'host', got %r" % (item,))
-        try:
-            port = int(item.get("port") or 443)
-        except (TypeError, ValueError):
-            raise VerifyReportError("facts.settings.hosts: port %r of %s is not a number"
-                                    % (item.get("port"), item["host"]))
+    # The same normalising as the role's preflight (module_utils/rules.py): a missing port is 443,
+    # an explicit 0 is refused (this copy used to read it as 443 while the role refused it).
+    norm_hosts = []
+    for item in rules.normalise_hosts(hosts):
+        port = rules.port_number(item["port"])
+        if port is None:
+            raise VerifyReportError("facts.settings.hosts: port %r of %s is not a number" % (item["port"], item["host"]))
         if not 0 < port < 65536:
-            raise VerifyReportError("facts.settings.hosts: port %r of %s is outside 1-65535"
-                                    % (item.get("port"), item["host"]))
-        if item.get("url") not in (None, "") and not isinstance(item.get("url"), str):
-            raise VerifyReportError("facts.settings.hosts: url %r of %s is not text" % (item.get("url"), item["host"]))
-        url = item.get("url") or ("https://%s/" % item["host"] if port == 443
-                                  else "https://%s:%d/" % (item["host"], port))
-        address = item.get("address")
-        if address not in (None, "") and not isinstance(address, str):
-            raise VerifyReportError("facts.settings.hosts: address %r of %s is not text (an IP address)"
-                                    % (address, item["host"]))
+            raise VerifyReportError("facts.settings.hosts: port %r of %s is outside 1-65535" % (item["port"], item["host"]))
+        url = item["url"]
+        if not isinstance(url, str):
+            raise VerifyReportError("facts.settings.hosts: url %r of %s is not text" % (url, item["host"]))
+        problems = rules.host_list_problems([item], dns_names=False, short_names=False)
+        if problems:
+            raise VerifyReportError("facts.settings.hosts: %s" % "; ".join(problems))
         norm = {"host": item["host"], "port": port, "url": url}
-        if address:
-            norm["address"] = address
+        if "address" in item:
+            norm["address"] = item["address"]
         norm_hosts.append(norm)
     out = dict(settings)
     out["hosts"] = norm_hosts
@@ -389,12 +365,12 @@ def report_facts(facts):
     out = redact(facts)
     pre = facts.get("preconditions")
     if isinstance(pre, dict):
-        def pods(key):
+        def summaries(key):
             return [pod_summary(p) if isinstance(p, dict) else REDACTED for p in as_list(pre.get(key))]
         svc = as_dict(pre.get("gateway_service"))
         out["preconditions"] = {
-            "gateway_pods": pods("gateway_pods"),
-            "client_pods": pods("client_pods"),
+            "gateway_pods": summaries("gateway_pods"),
+            "client_pods": summaries("client_pods"),
             "gateways": [gateway_summary(g) for g in as_list(pre.get("gateways"))],
             "destination_rules": [destination_rule_summary(d) for d in as_list(pre.get("destination_rules"))],
             "gateway_service": {

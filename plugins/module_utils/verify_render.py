@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import posixpath
 from xml.sax.saxutils import escape as _xml_escape
 from xml.sax.saxutils import quoteattr as _xml_quoteattr
 
@@ -161,3 +162,22 @@ def render_junit(report):
 
 def render_json(report):
     return json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def report_directory(dest, cwd, home):
+    """The absolute report directory on the host that writes the files ('' when dest is empty).
+
+    The egress_verify_report module runs on the host the play targets, so a relative dest starts
+    in that process's working directory there (``cwd``): the directory ansible-playbook runs in
+    with a local connection, the remote user's login directory on a remote host. ``~`` is that
+    host's ``home``. Nothing is read from the disk here.
+    """
+    dest = "" if dest is None else str(dest).strip()
+    if not dest:
+        return ""
+    if dest == "~" or dest.startswith("~/"):
+        dest = home + dest[1:]
+    if not posixpath.isabs(dest):
+        dest = posixpath.join(cwd, dest)
+    return posixpath.normpath(dest)
+

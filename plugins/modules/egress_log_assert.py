@@ -184,7 +184,8 @@ options:
   container:
     description:
       - The container whose log is read (live input). In pods with Istio's native sidecars (Kubernetes
-        1.33 and later) C(istio-proxy) is an init container; it is found there too.
+        1.33 and later) C(istio-proxy) is an init container with C(restartPolicy: Always); it is found
+        there too (an init container without it exits before the app starts and is not read).
     type: str
     default: istio-proxy
   src:
@@ -425,7 +426,8 @@ pods:
     - Per pod (or offline input) C(lines) read, C(matches), C(read) (whether the log could be read at
       all), C(error) (one sentence or null; the API's answer, a read that broke off or timed out, a
       window cut by O(max_bytes)), C(complete) (the whole window was read).
-    - C(ready) (the pod's Ready condition) and C(phase) of live pods; null for offline input.
+    - C(ready) (the pod takes traffic: phase Running, condition Ready true, not being deleted) and C(phase) of
+      live pods; null for offline input.
   returned: always
   type: dict
   sample:
@@ -521,6 +523,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils import (
     access_log,
     kube,
 )
+from ansible_collections.homelab.istio_egress.plugins.module_utils import pods as pods_rules
 
 # Clock skew between the control node and the kubelet must not cut off lines the
 # start_time filter would keep: ask the API for a little more.
@@ -533,22 +536,6 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 def _since_seconds(since):
     now = datetime.datetime.now(datetime.timezone.utc)
     return max(1, math.ceil((now - since).total_seconds()) + SINCE_MARGIN_SECONDS)
-
-
-def _containers(pod):
-    """Names of the containers of a pod, native sidecars (init containers) included."""
-    spec = pod.spec
-    names = [c.name for c in (spec.containers or [])]
-    names += [c.name for c in (getattr(spec, "init_containers", None) or [])]
-    return names
-
-
-def _ready(pod):
-    """True when the pod's Ready condition is True (a replica that takes traffic)."""
-    for condition in getattr(pod.status, "conditions", None) or []:
-        if condition.type == "Ready":
-            return condition.status == "True"
-    return False
 
 
 def _live_pods(core, namespace, selector, pod_name, timeout):
@@ -597,14 +584,16 @@ def _live_sources(module, since):
     since_seconds = _since_seconds(since) if since else None
     sources = []
     for pod in pods:
-        name = pod.metadata.name
-        names = _containers(pod)
-        if container not in names:
+        # The API's JSON shape, so Ready and the proxy's kind are module_utils/pods.py's rules.
+        pod = kube.plain(core, pod)
+        name = pod["metadata"]["name"]
+        if pods_rules.proxy_kind(pod, container) is None:
             raise kube.KubeError(
                 "pod %s/%s has no container %r (it has: %s): is the Istio proxy injected, or is "
-                "this the gateway pod?" % (namespace, name, container, ", ".join(names) or "none"))
-        phase = getattr(pod.status, "phase", None)
-        info = {"ready": _ready(pod), "phase": phase}
+                "this the gateway pod?" % (namespace, name, container,
+                                           ", ".join(pods_rules.container_names(pod)) or "none"))
+        phase = (pod.get("status") or {}).get("phase")
+        info = {"ready": pods_rules.is_ready(pod), "phase": phase}
         if phase == "Pending":
             info.update(read=False, complete=False,
                         error="pod %s/%s is Pending: it has no log yet" % (namespace, name))

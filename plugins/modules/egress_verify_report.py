@@ -45,7 +45,10 @@ options:
     required: true
   dest:
     description:
-      - Directory for the report files; created when missing.
+      - Directory for the report files on the host the task runs on; created (mode 0700) when missing.
+      - A relative path starts in the module's working directory on that host (the directory
+        ansible-playbook runs in with a local connection, the remote user's login directory over SSH);
+        RV(dest) returns the absolute path.
       - When empty, the verdicts are returned and nothing is written.
     type: path
     default: ""
@@ -67,7 +70,8 @@ attributes:
     support: none
     description: The report files are new output, not a change to show as a diff.
 notes:
-  - Runs on the controller (or whichever host the play targets); the report directory is local to it.
+  - Runs on the host the play targets (the controller with C(hosts: localhost)); the report directory is on
+    that host.
 seealso:
   - module: homelab.istio_egress.egress_log_assert
   - module: homelab.istio_egress.istio_proxy_config
@@ -118,6 +122,11 @@ failures:
   returned: always
   type: int
   sample: 0
+dest:
+  description: The absolute report directory on the host the task ran on (empty when O(dest) is empty).
+  returned: always
+  type: str
+  sample: /srv/ops/istio-egress/reports/20261202T040000Z
 summary:
   description: One line for the play output.
   returned: always
@@ -205,6 +214,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_render import report_directory
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_report import (
     VerifyReportError,
     build_report,
@@ -283,7 +293,9 @@ def main():
                              "collect them with the egress_verify role" % (type(exc).__name__, to_native(exc)),
                          invocation=invocation)
 
-    dest = module.params["dest"]
+    # Resolved here, on the host that writes the files (not on the controller): a relative dest
+    # starts in this process's working directory (docs/egress_verify.md "Where the report goes").
+    dest = report_directory(module.params["dest"], os.getcwd(), os.path.expanduser("~"))
     files, changed = [], False
     if dest:
         for name, text in rendered:
@@ -316,6 +328,7 @@ def main():
         diagnosis=report["diagnosis"],
         hops=report["hops"],
         settle=report["settle"],
+        dest=dest,
         files=files,
         invocation=invocation,
     )

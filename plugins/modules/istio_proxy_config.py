@@ -544,7 +544,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.homelab.istio_egress.plugins.module_utils import kube
+from ansible_collections.homelab.istio_egress.plugins.module_utils import kube, pods
 from ansible_collections.homelab.istio_egress.plugins.module_utils.envoy_config import (
     DEFAULT_EGRESS_GATEWAY_SERVICE,
     ConfigDumpError,
@@ -590,18 +590,14 @@ def _first_line(text, limit=300):
 
 
 def find_proxy_container(pod, container):
-    """Return the container's kind ('container' or 'native sidecar') or raise ReadError."""
-    spec = pod.spec
-    names = [c.name for c in (spec.containers or [])]
-    if container in names:
-        return "container"
-    # Native sidecars: an init container with restartPolicy Always (kubelet >= 1.33, NOTES.md).
-    for c in spec.init_containers or []:
-        if c.name == container and getattr(c, "restart_policy", None) == "Always":
-            return "native sidecar"
-    raise ReadError("pod %s/%s has no container %r (containers: %s): is the Istio sidecar injected, or is the "
-                    "proxy container named differently?" % (pod.metadata.namespace, pod.metadata.name, container,
-                                                            ", ".join(names) or "none"))
+    """Return the container's kind ('container' or 'native-sidecar', module_utils/pods.py) or raise ReadError."""
+    kind = pods.proxy_kind(pod, container)
+    if kind is None:
+        meta = pod.get("metadata") or {}
+        raise ReadError("pod %s/%s has no container %r (containers: %s): is the Istio sidecar injected, or is the "
+                        "proxy container named differently?" % (meta.get("namespace"), meta.get("name"), container,
+                                                                ", ".join(pods.container_names(pod)) or "none"))
+    return kind
 
 
 def read_dump_api(core, namespace, pod_name, container, timeout):
@@ -617,7 +613,7 @@ def read_dump_api(core, namespace, pod_name, container, timeout):
         raise
     except Exception as exc:
         raise ReadError(kube.describe_api_error(exc, what, server, deadline.seconds)) from None
-    find_proxy_container(pod, container)
+    find_proxy_container(kube.plain(core, pod), container)
     try:
         left = deadline.remaining("the exec in %s" % what)
         rc, out, err = kube.exec_in_pod(core, namespace, pod_name, container, EXEC_COMMAND, timeout=left)

@@ -27,8 +27,6 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 TASKS = os.path.join(ROOT, "roles", "egress_verify", "tasks")
-# Another change owns l3_lock.yml's tasks; it still sets the connection per task.
-NOT_YET = {"l3_lock.yml"}
 CONNECTION_MODULES = ("istio_proxy_config", "egress_log_assert")
 
 
@@ -90,7 +88,7 @@ def test_the_client_pod_ip_comes_from_the_pods_the_role_read():
 def test_the_connection_is_set_once_per_entry_point():
     for name, task in all_tasks():
         mod = module_of(task)
-        if mod and name not in NOT_YET:
+        if mod:
             args = task[mod] if isinstance(task[mod], dict) else {}
             assert "kubeconfig" not in args and "context" not in args, (name, task["name"])
     for entry in ("main.yml", "proxy_dump.yml", "adhoc_traffic.yml"):

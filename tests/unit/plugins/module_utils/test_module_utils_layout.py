@@ -60,7 +60,7 @@ def test_text_helpers_only_in_common_text(name):
         name, ", ".join(sorted(defined & set(SHARED))))
 
 
-@pytest.mark.parametrize("name", [n for n in FILES if n.startswith(("access_log", "envoy_", "common_text"))])
+@pytest.mark.parametrize("name", [n for n in FILES if n.startswith(("access_log", "envoy_", "common_text", "pods", "rules"))])
 def test_parsers_import_stdlib_and_collection_only(name):
     """Pure parsers: stdlib only, and module_utils by the full collection path (what AnsiballZ packs)."""
     stdlib = getattr(sys, "stdlib_module_names", None)

@@ -80,3 +80,25 @@ def test_calico_selectors_refused(expr):
 
 def test_selector_from_labels_sorted():
     assert rules.selector_from_labels({"b": "2", "a": "1"}) == "a=1,b=2"
+
+
+def test_selectors_built_from_labels_and_namespaces():
+    """Issue 13: the selector strings are built here only (the Calico ones were Jinja in calico_policy)."""
+    labels = {"istio": "egressgateway", "app": "istio-egressgateway"}
+    assert rules.selector_from_labels(labels) == "app=istio-egressgateway,istio=egressgateway"
+    assert rules.calico_selector_from_labels(labels) == "app == 'istio-egressgateway' && istio == 'egressgateway'"
+    assert rules.calico_namespace_selector(["mesh-test", "apps"]) == "kubernetes.io/metadata.name in { 'mesh-test', 'apps' }"
+    assert rules.calico_selector_problems(rules.calico_selector_from_labels(labels), "x") == []
+    assert rules.parse_label_selector(rules.selector_from_labels(labels)) == labels
+
+
+@pytest.mark.parametrize("text", ["istio!=x", "env in (a,b)", "!canary"])
+def test_only_equality_selectors_are_parsed(text):
+    with pytest.raises(rules.RulesError, match="only key=value terms"):
+        rules.parse_label_selector(text)
+
+
+def test_selector_matches():
+    assert rules.selector_matches({"istio": "egressgateway"}, {"istio": "egressgateway", "app": "x"})
+    assert not rules.selector_matches({"istio": "egressgateway"}, {"istio": "ingressgateway"})
+    assert not rules.selector_matches({}, {"istio": "egressgateway"})  # selects every gateway: never meant

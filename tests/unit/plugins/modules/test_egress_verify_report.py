@@ -129,3 +129,41 @@ def test_module_through_ansible(tmp_path):
     bad = tasks["bad facts"]
     assert bad["failed"] is True
     assert bad["msg"] == ("egress_verify_report: facts.settings.hosts: port 70000 of a.example is outside 1-65535")
+
+
+RELATIVE_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    facts: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
+  tasks:
+    - name: relative
+      homelab.istio_egress.egress_verify_report:
+        facts: "{{ facts }}"
+        dest: reports/run-1
+"""
+
+
+def test_a_relative_dest_is_resolved_where_the_module_runs(tmp_path):
+    """Issue 13 point 8: the module resolves a relative dest in its own working directory on the
+    host that writes the files (over SSH the remote user's login directory) and returns the
+    absolute directory. With a local connection Ansible runs modules in the playbook's directory,
+    not where ansible-playbook was started (here tmp_path vs tmp_path/work): that is why the role
+    resolves a relative egress_verify_report_dir itself for local connections only."""
+    facts_file = tmp_path / "facts.json"
+    facts_file.write_text(json.dumps(_facts()))
+    play = tmp_path / "play.yml"
+    play.write_text(RELATIVE_PLAYBOOK)
+    work = tmp_path / "work"
+    work.mkdir()
+    cmd = "%s ansible-playbook %s -e %s" % (JSON_ENV, _quote(str(play)), _quote("facts_file=%s" % facts_file))
+    proc = subprocess.run(["bash", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, cwd=str(work), timeout=300, check=False, env=ansible_env())
+    assert "Traceback" not in proc.stdout and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    expected = tmp_path / "reports" / "run-1"
+    assert not (work / "reports").exists()
+    assert result["dest"] == str(expected)
+    assert result["files"] == [str(expected / n) for n in ("report.json", "report.md", "junit.xml")]
+    assert sorted(p.name for p in expected.iterdir()) == ["junit.xml", "report.json", "report.md"]

@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
@@ -33,15 +32,19 @@ def api_error(status, reason, message):
 
 
 def pod(name="sleep-1", namespace="demo", containers=("sleep", "istio-proxy"), init=()):
-    return SimpleNamespace(
-        metadata=SimpleNamespace(name=name, namespace=namespace),
-        spec=SimpleNamespace(containers=[SimpleNamespace(name=c) for c in containers],
-                             init_containers=[SimpleNamespace(name=n, restart_policy=r) for n, r in init]))
+    """A real client model object (V1Pod), as read_namespaced_pod returns it."""
+    from kubernetes.client import V1Container, V1ObjectMeta, V1Pod, V1PodSpec
+    return V1Pod(metadata=V1ObjectMeta(name=name, namespace=namespace),
+                 spec=V1PodSpec(containers=[V1Container(name=c) for c in containers],
+                                init_containers=[V1Container(name=n, restart_policy=r) for n, r in init]))
 
 
 class FakeCore:
     def __init__(self, result=None, error=None):
+        from kubernetes.client import ApiClient
         self.result, self.error = result, error
+        # kube.plain turns the model object into the API's JSON shape with the real client's serializer.
+        self.api_client = ApiClient()
         self.timeouts = []
 
     def read_namespaced_pod(self, name, namespace, _request_timeout=None):
@@ -78,6 +81,17 @@ def test_native_sidecar_init_container(exec_returns):
     exec_returns(out="{}")
     native = pod(containers=("sleep",), init=(("istio-proxy", "Always"),))
     assert mod.read_dump_api(FakeCore(native), "demo", "sleep-1", "istio-proxy", 30) == "{}"
+
+
+def test_an_init_container_without_restart_policy_always_is_not_the_proxy(exec_returns):
+    """The copies disagreed (issue 13): egress_log_assert took any init container of the name, this
+    module only a native sidecar. An init container runs once and exits: there is nothing to exec in."""
+    calls = exec_returns(out="{}")
+    setup = pod(containers=("sleep",), init=(("istio-proxy", None),))
+    with pytest.raises(mod.ReadError) as err:
+        mod.read_dump_api(FakeCore(setup), "demo", "sleep-1", "istio-proxy", 30)
+    assert str(err.value).startswith("pod demo/sleep-1 has no container 'istio-proxy' (containers: sleep)")
+    assert calls == []
 
 
 def test_pod_not_found(exec_returns):

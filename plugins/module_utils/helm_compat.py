@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 from datetime import datetime
 
@@ -182,3 +183,32 @@ def pending_release(records, now, grace, recover=False, deployment=None):
         out["action"] = "refuse"
         out["reason"] = " and ".join(held)
     return out
+
+
+def release_history_needed(rc, text, release):
+    """Does the pending-record check need the release's history (Secrets and Deployment)?
+
+    ``rc`` and ``text``: exit code and stdout of `helm list --all --filter '^<release>$' -o json`
+    in the release's namespace (Helm 3 and 4 print the latest record of each release, whatever
+    its status). Returns {needed, status, reason}. Needed unless the list was read in full and
+    the release's latest record is absent or not pending: an unreadable answer never skips the
+    check (docs/roles.md, "A release stuck in a pending status").
+    """
+    if rc != 0:
+        return {"needed": True, "status": "", "reason": "`helm list` failed (rc %s)" % rc}
+    try:
+        releases = json.loads(text or "")
+    except ValueError:
+        return {"needed": True, "status": "", "reason": "`helm list -o json` printed no JSON"}
+    if not isinstance(releases, list) or not all(isinstance(item, dict) for item in releases):
+        return {"needed": True, "status": "", "reason": "`helm list -o json` printed no list of releases"}
+    mine = [item for item in releases if item.get("name") == release]
+    if not mine:
+        return {"needed": False, "status": "", "reason": "no release %s" % release}
+    statuses = sorted({str(item.get("status", "")) for item in mine})
+    if len(statuses) != 1 or not statuses[0]:
+        return {"needed": True, "status": ",".join(statuses), "reason": "release status unreadable"}
+    status = statuses[0]
+    if status in PENDING_STATUSES:
+        return {"needed": True, "status": status, "reason": "release is %s" % status}
+    return {"needed": False, "status": status, "reason": "release is %s" % status}

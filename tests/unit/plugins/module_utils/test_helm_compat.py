@@ -22,6 +22,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.helm_compat i
     parse_helm_version,
     parse_plugin_list,
     pending_release,
+    release_history_needed,
 )
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "helm")
@@ -170,3 +171,49 @@ def test_deployment_rolling(deployment, rolling):
 def test_bad_numbers_are_an_error():
     with pytest.raises(HelmCompatError):
         pending_release([], "now", 900)
+
+
+# --- release_history_needed: `helm list ... -o json` (REAL outputs of Helm 3.18.6 and 4.3.2) ---
+
+@pytest.mark.parametrize("major", ["helm3", "helm4"])
+def test_real_deployed_release_skips_the_history(major):
+    out = release_history_needed(0, _fixture("%s-list-deployed.json" % major), "istio-egressgateway")
+    assert out == {"needed": False, "status": "deployed", "reason": "release is deployed"}
+
+
+@pytest.mark.parametrize("major", ["helm3", "helm4"])
+def test_real_pending_install_needs_the_history(major):
+    out = release_history_needed(0, _fixture("%s-list-pending-install.json" % major), "fx-pending")
+    assert out["needed"] is True and out["status"] == "pending-install"
+
+
+@pytest.mark.parametrize("major", ["helm3", "helm4"])
+def test_real_absent_release_skips_the_history(major):
+    assert release_history_needed(0, _fixture("%s-list-none.json" % major), "nosuch")["needed"] is False
+
+
+def test_synthetic_pending_upgrade_needs_the_history():
+    # SYNTHETIC: the real deployed answer with the status Helm writes for an interrupted upgrade.
+    text = _fixture("helm3-list-deployed.json").replace('"deployed"', '"pending-upgrade"')
+    assert release_history_needed(0, text, "istio-egressgateway")["needed"] is True
+
+
+@pytest.mark.parametrize("rc, text", [
+    (1, _fixture("helm3-list-deployed.json")),  # the list failed: its stdout proves nothing
+    (0, ""),  # nothing printed
+    (0, "Error: Kubernetes cluster unreachable"),  # not JSON
+    (0, '{"name": "istio-egressgateway"}'),  # not a list
+    (0, '[{"name": "istio-egressgateway"}]'),  # no status
+    (0, ('[{"name": "istio-egressgateway", "status": "deployed"}, '
+         '{"name": "istio-egressgateway", "status": "pending-upgrade"}]')),  # two answers disagree
+])
+def test_unreadable_answers_never_skip_the_history(rc, text):
+    # SYNTHETIC failures: without a full answer the pending-record check must still read the records.
+    assert release_history_needed(rc, text, "istio-egressgateway")["needed"] is True
+
+
+def test_another_release_of_the_namespace_is_not_ours():
+    # SYNTHETIC: the real answer under another name (a regex --filter could let it through).
+    text = _fixture("helm3-list-pending-install.json")
+    assert release_history_needed(0, text, "istio-egressgateway")["needed"] is False
+

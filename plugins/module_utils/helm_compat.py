@@ -185,14 +185,26 @@ def pending_release(records, now, grace, recover=False, deployment=None):
     return out
 
 
+# Status labels of records nothing waits on; every other value (pending-*, none) needs a look.
+SETTLED_STATUSES = ("deployed", "superseded", "failed", "uninstalled", "uninstalling")
+
+
+def release_list_selector():
+    """The label selector of the `helm list` that gates the history read: a release's records
+    whose `status` label is not a settled one (Helm's selector takes only =, == and !=)."""
+    return ",".join("status!=%s" % status for status in SETTLED_STATUSES)
+
+
 def release_history_needed(rc, text, release):
     """Does the pending-record check need the release's history (Secrets and Deployment)?
 
-    ``rc`` and ``text``: exit code and stdout of `helm list --all --filter '^<release>$' -o json`
-    in the release's namespace (Helm 3 and 4 print the latest record of each release, whatever
-    its status). Returns {needed, status, reason}. Needed unless the list was read in full and
-    the release's latest record is absent or not pending: an unreadable answer never skips the
-    check (docs/roles.md, "A release stuck in a pending status").
+    ``rc`` and ``text``: exit code and stdout of `helm list --filter '^<release>$' --selector
+    <release_list_selector()> --output json` with every status flag, in the release's namespace.
+    The selector goes to the API server with the label query, so the release is listed only
+    when one of its records carries a status label other than a settled one: the same labels
+    pending_release() reads (Helm's own status, decoded from the record, may differ). Returns
+    {needed, status, reason}. Not needed only when the list was read in full and names no
+    record of the release: an unreadable answer never skips the check (docs/roles.md).
     """
     if rc != 0:
         return {"needed": True, "status": "", "reason": "`helm list` failed (rc %s)" % rc}
@@ -204,11 +216,8 @@ def release_history_needed(rc, text, release):
         return {"needed": True, "status": "", "reason": "`helm list -o json` printed no list of releases"}
     mine = [item for item in releases if item.get("name") == release]
     if not mine:
-        return {"needed": False, "status": "", "reason": "no release %s" % release}
-    statuses = sorted({str(item.get("status", "")) for item in mine})
-    if len(statuses) != 1 or not statuses[0]:
-        return {"needed": True, "status": ",".join(statuses), "reason": "release status unreadable"}
-    status = statuses[0]
-    if status in PENDING_STATUSES:
-        return {"needed": True, "status": status, "reason": "release is %s" % status}
-    return {"needed": False, "status": status, "reason": "release is %s" % status}
+        return {"needed": False, "status": "", "reason": "no record of release %s is labelled other than %s"
+                % (release, ", ".join(SETTLED_STATUSES))}
+    status = ",".join(sorted({str(item.get("status", "")) for item in mine}))
+    return {"needed": True, "status": status,
+            "reason": "a record of release %s is labelled neither %s" % (release, " nor ".join(SETTLED_STATUSES))}

@@ -59,11 +59,14 @@ options:
 attributes:
   check_mode:
     support: none
-    details: Skipped in check mode unless the task sets C(check_mode: false), like C(ansible.builtin.command).
+    description: Skipped in check mode unless the task sets C(check_mode: false), like C(ansible.builtin.command).
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
   platform:
+    support: full
     platforms: posix
+    description: In-process runs need a local connection; any other connection runs the commands on the target.
 notes:
   - The in-process path inherits the controller's environment (C(PATH), C(KUBECONFIG)), which is what a local
     C(ansible.builtin.command) sees too.

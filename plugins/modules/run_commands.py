@@ -17,15 +17,15 @@ short_description: Run a few read-only CLI commands with a time bound, in the co
 version_added: "0.1.0"
 description:
   - Runs each command of O(commands) (an argv list, no shell) and returns its C(rc), C(stdout) and C(stderr)
-    in RV(runs). A command that fails does not fail the task: the caller decides (like
-    C(ansible.builtin.command) with C(failed_when: false)).
+    in RV(runs). A command that fails does not fail the task; the caller decides (like
+    C(ansible.builtin.command) with C(failed_when=false)).
   - When the task's connection is C(local) (no C(become), no task C(environment)), the commands run as
-    children of the controller process: no module process is started, which saves about half a second
+    children of the controller process and no module process is started, which saves about half a second
     per command (docs/roles.md, "How many processes a converge starts").
   - On any other connection (or O(in_process=never)) each command runs through C(ansible.builtin.command)
     on the target, wrapped in coreutils C(timeout --kill-after=5).
   - Meant for read-only probes (C(helm version), C(helm plugin list), C(istioctl version)). Like
-    C(ansible.builtin.command) nothing runs in check mode unless the task sets C(check_mode: false).
+    C(ansible.builtin.command) nothing runs in check mode unless the task sets C(check_mode=false).
 author:
   - homelab platform engineers (!UNKNOWN)
 options:
@@ -59,7 +59,7 @@ options:
 attributes:
   check_mode:
     support: none
-    description: Skipped in check mode unless the task sets C(check_mode: false), like C(ansible.builtin.command).
+    description: Skipped in check mode unless the task sets C(check_mode=false), like C(ansible.builtin.command).
   diff_mode:
     support: none
     description: Nothing is changed, so there is no diff.

@@ -17,6 +17,7 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.helm_compat i
     helm_support,
     parse_plugin_list,
     pending_release,
+    release_history_needed,
 )
 
 
@@ -37,4 +38,5 @@ class FilterModule(object):
             "helm_support": _wrap(helm_support),
             "helm_plugins": _wrap(parse_plugin_list),
             "helm_pending_release": _wrap(pending_release),
+            "helm_history_needed": _wrap(release_history_needed),
         }

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 from datetime import datetime
 
@@ -182,3 +183,41 @@ def pending_release(records, now, grace, recover=False, deployment=None):
         out["action"] = "refuse"
         out["reason"] = " and ".join(held)
     return out
+
+
+# Status labels of records nothing waits on; every other value (pending-*, none) needs a look.
+SETTLED_STATUSES = ("deployed", "superseded", "failed", "uninstalled", "uninstalling")
+
+
+def release_list_selector():
+    """The label selector of the `helm list` that gates the history read: a release's records
+    whose `status` label is not a settled one (Helm's selector takes only =, == and !=)."""
+    return ",".join("status!=%s" % status for status in SETTLED_STATUSES)
+
+
+def release_history_needed(rc, text, release):
+    """Does the pending-record check need the release's history (Secrets and Deployment)?
+
+    ``rc`` and ``text``: exit code and stdout of `helm list --filter '^<release>$' --selector
+    <release_list_selector()> --output json` with every status flag, in the release's namespace.
+    The selector goes to the API server with the label query, so the release is listed only
+    when one of its records carries a status label other than a settled one: the same labels
+    pending_release() reads (Helm's own status, decoded from the record, may differ). Returns
+    {needed, status, reason}. Not needed only when the list was read in full and names no
+    record of the release: an unreadable answer never skips the check (docs/roles.md).
+    """
+    if rc != 0:
+        return {"needed": True, "status": "", "reason": "`helm list` failed (rc %s)" % rc}
+    try:
+        releases = json.loads(text or "")
+    except ValueError:
+        return {"needed": True, "status": "", "reason": "`helm list -o json` printed no JSON"}
+    if not isinstance(releases, list) or not all(isinstance(item, dict) for item in releases):
+        return {"needed": True, "status": "", "reason": "`helm list -o json` printed no list of releases"}
+    mine = [item for item in releases if item.get("name") == release]
+    if not mine:
+        return {"needed": False, "status": "", "reason": "no record of release %s is labelled other than %s"
+                % (release, ", ".join(SETTLED_STATUSES))}
+    status = ",".join(sorted({str(item.get("status", "")) for item in mine}))
+    return {"needed": True, "status": status,
+            "reason": "a record of release %s is labelled neither %s" % (release, " nor ".join(SETTLED_STATUSES))}

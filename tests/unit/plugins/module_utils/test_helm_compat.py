@@ -22,6 +22,8 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.helm_compat i
     parse_helm_version,
     parse_plugin_list,
     pending_release,
+    release_history_needed,
+    release_list_selector,
 )
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "helm")
@@ -170,3 +172,54 @@ def test_deployment_rolling(deployment, rolling):
 def test_bad_numbers_are_an_error():
     with pytest.raises(HelmCompatError):
         pending_release([], "now", 900)
+
+
+# --- release_history_needed: `helm list --selector <not settled> ... -o json` (REAL outputs of Helm 3.18.6 and 4.3.2) ---
+
+@pytest.mark.parametrize("major", ["helm3", "helm4"])
+def test_real_settled_release_skips_the_history(major):
+    out = release_history_needed(0, _fixture("%s-list-settled.json" % major), "istio-egressgateway")
+    assert out["needed"] is False and out["status"] == "", out
+
+
+@pytest.mark.parametrize("major", ["helm3", "helm4"])
+def test_real_pending_install_needs_the_history(major):
+    out = release_history_needed(0, _fixture("%s-list-pending-install.json" % major), "fx-pending")
+    assert out["needed"] is True and out["status"] == "pending-install"
+
+
+@pytest.mark.parametrize("major", ["helm3", "helm4"])
+def test_real_record_labelled_pending_needs_the_history(major):
+    # Only the status LABEL says pending-upgrade (Helm decodes "deployed" from the record): the
+    # labels are what pending_release reads, so the history is read.
+    out = release_history_needed(0, _fixture("%s-list-pending-label.json" % major), "fx-labelled")
+    assert out["needed"] is True and out["status"] == "deployed"
+
+
+@pytest.mark.parametrize("rc, text", [
+    (1, "[]"),  # the list failed: its stdout proves nothing
+    (0, ""),  # nothing printed
+    (0, "Error: Kubernetes cluster unreachable"),  # not JSON
+    (0, '{"name": "istio-egressgateway"}'),  # not a list
+    (0, '["istio-egressgateway"]'),  # not a list of releases
+    (0, '[{"name": "istio-egressgateway"}]'),  # listed, no status
+])
+def test_unreadable_answers_never_skip_the_history(rc, text):
+    # SYNTHETIC failures: without a full answer the pending-record check must still read the records.
+    assert release_history_needed(rc, text, "istio-egressgateway")["needed"] is True
+
+
+def test_another_release_of_the_namespace_is_not_ours():
+    # SYNTHETIC: a real answer under another name (a regex --filter could let it through).
+    text = _fixture("helm3-list-pending-install.json")
+    assert release_history_needed(0, text, "istio-egressgateway")["needed"] is False
+
+
+def test_the_role_lists_with_the_selector_the_rule_expects():
+    # One rule: the selector written in the role's task is the one release_history_needed assumes.
+    tasks = os.path.join(os.path.dirname(FIXTURES), "..", "..", "..", "..", "..",
+                         "roles", "egress_gateway", "tasks", "preflight.yml")
+    with open(os.path.normpath(tasks)) as handle:
+        text = handle.read()
+    assert "'--selector', '%s'" % release_list_selector() in text
+    assert release_list_selector().count("status!=") == 5 and "pending" not in release_list_selector()

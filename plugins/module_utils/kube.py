@@ -27,9 +27,7 @@ import socket
 import threading
 import time
 
-# The connection options live in kube_auth.py (no client import there, so cluster_read's action
-# plugin can use them in the controller); re-exported for the modules that import them from here.
-from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_auth import AUTH_ARG_SPEC, AUTH_ENV, PROXY_HEADERS_SPEC, auth_from_params  # noqa: F401
+from ansible_collections.homelab.istio_egress.plugins.module_utils import kube_auth
 
 try:
     from kubernetes import client as k8s_client
@@ -45,6 +43,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without the clie
 
     class ApiException(Exception):
         """Stand-in so `except ApiException` stays valid without the client."""
+
+# The connection options live in kube_auth.py (no client import there, so cluster_read's action
+# plugin can use them in the controller); the modules that import them from here still can.
+AUTH_ARG_SPEC = kube_auth.AUTH_ARG_SPEC
+AUTH_ENV = kube_auth.AUTH_ENV
+PROXY_HEADERS_SPEC = kube_auth.PROXY_HEADERS_SPEC
+auth_from_params = kube_auth.auth_from_params
 
 # Seconds allowed to open a TCP (and TLS) connection to the API server, and to
 # wait for any answer when the caller gives no timeout of its own.

@@ -22,7 +22,8 @@ description:
   - When the task runs on the controller (connection C(local), or delegated to C(localhost)), the action
     plugin of the same name runs the reads in the controller's own process (no module is shipped or
     started); otherwise this module runs on the target. Both give the same result.
-  - A kind or API the cluster does not serve is not an error (RV(results.served=false), no resources).
+  - A kind or API the cluster does not serve is not an error (its entry of RV(results) has C(served=false) and no
+    resources).
   - The module never changes anything.
 author:
   - homelab platform engineers (!UNKNOWN)
@@ -57,6 +58,7 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 notes:
   - Kubeconfig users with C(exec) or C(auth-provider) plugins are handed to the C(kubernetes) client's loader,
     which runs the plugin; only then is the client needed.

@@ -94,9 +94,10 @@ AGGREGATED_CORE = {"kind": "APIGroupDiscoveryList", "items": [{"metadata": {}, "
         {"resource": "pods", "responseKind": {"kind": "Pod"}, "scope": "Namespaced", "singularResource": "pod",
          "shortNames": ["po"], "categories": ["all"], "subresources": [{"subresource": "log"}]},
         {"resource": "namespaces", "responseKind": {"kind": "Namespace"}, "scope": "Cluster"}]}]}]}
-AGGREGATED_GROUPS = {"kind": "APIGroupDiscoveryList", "items": [{"metadata": {"name": "networking.istio.io"},
-    "versions": [{"version": "v1", "resources": [{"resource": "sidecars", "responseKind": {"kind": "Sidecar"},
-                                                  "scope": "Namespaced"}]},
+SIDECARS = {"resource": "sidecars", "responseKind": {"kind": "Sidecar"}, "scope": "Namespaced"}
+AGGREGATED_GROUPS = {"kind": "APIGroupDiscoveryList", "items": [{
+    "metadata": {"name": "networking.istio.io"},
+    "versions": [{"version": "v1", "resources": [SIDECARS]},
                  {"version": "v1beta1", "freshness": "Stale", "resources": []}]}]}
 
 

@@ -7,12 +7,19 @@ same run*, as one machine-readable line:
 
     BENCH <name> ratio=<measured> target=<target> baseline=<what the ratio is against>
 
-`ratio` is `n/a` when the benchmark could not run (missing prerequisite); the
-reason is printed on a `# <name> skipped: ...` line just before it.
+A few figures are not ratios but counts of something that costs time (module
+processes of one playbook run); they use the second line kind:
+
+    BENCH <name> count=<whole number> target=<largest count allowed> baseline=<what was counted>
+
+For both kinds the target reads "value <= target". The value is `n/a` when
+the benchmark could not run (missing prerequisite); the reason is printed on a
+`# <name> skipped: ...` line just before it.
 
 Used as a library by bench_*.py and as a tiny CLI by shell benchmarks:
 
     python3 benchmarks/benchlib.py line NAME RATIO TARGET BASELINE...
+    python3 benchmarks/benchlib.py count NAME COUNT TARGET BASELINE...
     python3 benchmarks/benchlib.py stats 1.2 1.1 1.3        # median/min/max
     python3 benchmarks/benchlib.py machine                   # one-line machine info
 """
@@ -32,6 +39,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT = os.environ.get("BENCH_OUT", os.path.join(HERE, "out"))
 BENCH_RE_FIELDS = ("ratio", "target", "baseline")
+# The value keys a BENCH line can carry (see the module docstring).
+KINDS = ("ratio", "count")
 
 
 def env_flag(name: str) -> bool:
@@ -153,6 +162,26 @@ def bench_line(name: str, ratio, target, baseline: str) -> str:
     return f"BENCH {name} ratio={ratio_s} target={target_s} baseline={baseline}"
 
 
+def count_line(name: str, count, target, baseline: str) -> str:
+    """A `count=` BENCH line: a whole number (or "n/a") against the largest count allowed."""
+    if " " in name or not name:
+        raise ValueError(f"benchmark name {name!r} must be one word")
+    if isinstance(count, bool) or not (count == "n/a" or (isinstance(count, int) and count >= 0)):
+        raise ValueError(f"count {count!r} of {name} must be a whole number >= 0 or 'n/a'")
+    if isinstance(target, bool) or not isinstance(target, (int, str)) or not str(target).isdigit():
+        raise ValueError(f"target {target!r} of {name} must be a whole number (the largest count allowed)")
+    return f"BENCH {name} count={count} target={target} baseline={baseline}"
+
+
+def emit_count(name: str, count, target, baseline: str) -> None:
+    print(count_line(name, count, target, baseline), flush=True)
+
+
+def skip_count(name: str, target, baseline: str, reason: str) -> None:
+    print(f"# {name} skipped: {reason}", flush=True)
+    emit_count(name, "n/a", target, baseline)
+
+
 def emit(name: str, ratio, target, baseline: str, spread=None) -> None:
     """Print the BENCH line; `spread` (a stats() dict of the ratios) goes on a line before it."""
     if spread:
@@ -211,6 +240,14 @@ def _cli(argv) -> int:
     cmd, args = argv[0], argv[1:]
     if cmd == "line" and len(args) >= 4:
         print(bench_line(args[0], args[1], args[2], " ".join(args[3:])))
+        return 0
+    if cmd == "count" and len(args) >= 4:
+        count = args[1] if args[1] == "n/a" else int(args[1]) if args[1].isdigit() else args[1]
+        try:
+            print(count_line(args[0], count, args[2], " ".join(args[3:])))
+        except ValueError as exc:
+            print(f"benchlib: {exc}", file=sys.stderr)
+            return 2
         return 0
     if cmd == "stats" and args:
         st = stats([float(a) for a in args])

@@ -8,7 +8,10 @@ in file-name order. Contract for a benchmark script:
 
 - it may print anything (progress, medians, spread); the harness passes it on;
 - it prints one `BENCH <name> ratio=<r> target=<t> baseline=<b>` line per
-  measured figure (benchlib.bench_line / `benchlib.py line` build it);
+  measured figure (benchlib.bench_line / `benchlib.py line` build it), or,
+  for a figure that is a count (module processes of a run), one
+  `BENCH <name> count=<n> target=<t> baseline=<b>` line (benchlib.count_line /
+  `benchlib.py count`); either way the target reads "value <= target";
 - when a prerequisite is missing (no istioctl, no local plane) it prints
   `# <name> skipped: <reason>` and `BENCH <name> ratio=n/a ...` and exits 0;
 - it honours BENCH_QUICK=1 (small inputs) and BENCH_RUNS (repetitions);
@@ -36,7 +39,7 @@ import benchlib
 SPREAD_LINE = re.compile(r"^# (?P<name>\S+) spread: (?P<spread>.+)$")
 SKIP_LINE = re.compile(r"^# (?P<name>\S+) skipped: (?P<reason>.+)$")
 BENCH_LINE = re.compile(
-    r"^BENCH (?P<name>\S+) ratio=(?P<ratio>n/a|[0-9]+(?:\.[0-9]+)?) "
+    r"^BENCH (?P<name>\S+) (?:ratio=(?P<ratio>n/a|[0-9]+(?:\.[0-9]+)?)|count=(?P<count>n/a|[0-9]+)) "
     r"target=(?P<target>\S+) baseline=(?P<baseline>.+)$")
 
 
@@ -55,15 +58,30 @@ def command_for(script):
 
 
 def parse_bench(line):
+    """The fields of a BENCH line, or None: name, kind (ratio|count), value, target, baseline.
+
+    The value is also under its kind's key (res["ratio"] or res["count"]).
+    """
     match = BENCH_LINE.match(line.rstrip("\n"))
-    return match.groupdict() if match else None
+    if not match:
+        return None
+    kind = "ratio" if match.group("ratio") is not None else "count"
+    value = match.group(kind)
+    return {"name": match.group("name"), "kind": kind, "value": value, kind: value,
+            "target": match.group("target"), "baseline": match.group("baseline")}
+
+
+def format_bench(res):
+    """The BENCH line of a parse_bench() result (the summary repeats them)."""
+    return f"BENCH {res['name']} {res['kind']}={res['value']} target={res['target']} baseline={res['baseline']}"
 
 
 def missed(result):
-    if result["ratio"] == "n/a":
+    """True when a measured value (ratio or count) is above its target; n/a is not measured."""
+    if result["value"] == "n/a":
         return False
     try:
-        return float(result["ratio"]) > float(result["target"])
+        return float(result["value"]) > float(result["target"])
     except ValueError:
         return False
 
@@ -71,16 +89,17 @@ def missed(result):
 def table(results, notes=None):
     """Markdown table; notes maps a benchmark name to its spread or skip reason."""
     notes = notes or {}
-    rows = ["| benchmark | ratio (median) | spread | target | baseline | target met |",
+    rows = ["| benchmark | ratio (median) or count | spread | target | baseline | target met |",
             "|---|---|---|---|---|---|"]
     for res in results:
         note = notes.get(res["name"], {})
-        if res["ratio"] == "n/a":
+        if res["value"] == "n/a":
             met = "not run: " + note.get("reason", "see the run's output")
         else:
             met = "**no**" if missed(res) else "yes"
         spread = note.get("spread", "")
-        rows.append(f"| `{res['name']}` | {res['ratio']} | {spread} | <= {res['target']} | "
+        value = res["value"] if res["kind"] == "ratio" or res["value"] == "n/a" else f"{res['value']} (count)"
+        rows.append(f"| `{res['name']}` | {value} | {spread} | <= {res['target']} | "
                     f"{res['baseline']} | {met} |")
     return "\n".join(rows)
 
@@ -157,7 +176,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Run the benchmarks in benchmarks/bench_*.{py,sh}.")
     parser.add_argument("--only", action="append", help="substring of the script names to run (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
-    parser.add_argument("--strict", action="store_true", help="exit 3 when a measured ratio misses its target")
+    parser.add_argument("--strict", action="store_true", help="exit 3 when a measured ratio or count misses its target")
     parser.add_argument("--table", action="store_true", help="print a Markdown table of the results")
     parser.add_argument("--table-from", metavar="LOG",
                         help="print the Markdown table of the BENCH lines in LOG (a saved run) and exit")
@@ -218,7 +237,7 @@ def main(argv=None):
         print(f"harness: failed: {', '.join(errors)}", file=sys.stderr)
     print(machine)
     for res in results:
-        print(f"BENCH {res['name']} ratio={res['ratio']} target={res['target']} baseline={res['baseline']}")
+        print(format_bench(res))
     if errors:
         return 1
     if args.strict and any(missed(r) for r in results):

@@ -112,3 +112,179 @@ def test_write_results_replaces_only_the_block(tmp_path):
     assert text.startswith("intro\n<!-- BEGIN RESULTS (x) -->\n| benchmark")
     assert "old" not in text and text.endswith("<!-- END RESULTS -->\noutro\n")
     assert "machine: nproc=2" in text
+
+
+# --- count lines (issue 15: module processes per run) --------------------------------------
+
+def test_count_lines_parse_and_are_held_against_their_target():
+    line = benchlib.count_line("site_module_processes_first", 43, 12, "module processes of one run")
+    assert line == "BENCH site_module_processes_first count=43 target=12 baseline=module processes of one run"
+    res = harness.parse_bench(line)
+    assert (res["kind"], res["value"], res["count"], res["target"]) == ("count", "43", "43", "12")
+    assert "ratio" not in res
+    assert harness.format_bench(res) == line
+    assert harness.missed(res)
+    assert not harness.missed(harness.parse_bench("BENCH p count=12 target=12 baseline=b"))
+    assert not harness.missed(harness.parse_bench("BENCH p count=n/a target=12 baseline=b"))
+    # A count is a whole number: a fraction or a word is not a BENCH line.
+    assert harness.parse_bench("BENCH p count=4.5 target=12 baseline=b") is None
+    assert harness.parse_bench("BENCH p count=many target=12 baseline=b") is None
+    ratio = harness.parse_bench("BENCH r ratio=1.50 target=2.5 baseline=b")
+    assert (ratio["kind"], ratio["value"], ratio["ratio"]) == ("ratio", "1.50", "1.50")
+    assert harness.format_bench(ratio) == "BENCH r ratio=1.50 target=2.5 baseline=b"
+
+
+def test_count_line_refuses_what_is_not_a_count():
+    for bad in (4.5, -1, "43", True):
+        with pytest.raises(ValueError):
+            benchlib.count_line("p", bad, 12, "b")
+    for bad_target in (1.5, "1.5", "twelve", True):
+        with pytest.raises(ValueError):
+            benchlib.count_line("p", 3, bad_target, "b")
+    assert benchlib.count_line("p", "n/a", "12", "b") == "BENCH p count=n/a target=12 baseline=b"
+    assert benchlib.count_line("p", 0, 12, "b") == "BENCH p count=0 target=12 baseline=b"
+
+
+def test_count_line_from_the_cli(capsys):
+    assert benchlib._cli(["count", "p", "7", "12", "module", "processes"]) == 0
+    assert capsys.readouterr().out == "BENCH p count=7 target=12 baseline=module processes\n"
+    assert benchlib._cli(["count", "p", "7.5", "12", "b"]) == 2
+
+
+def test_table_shows_counts_and_marks_a_missed_one():
+    results = [harness.parse_bench(x) for x in (
+        "BENCH a count=43 target=12 baseline=module processes",
+        "BENCH b count=9 target=12 baseline=module processes",
+        "BENCH c count=n/a target=12 baseline=module processes")]
+    notes = {}
+    harness.note_of("# c skipped: plane not running", notes)
+    rows = harness.table(results, notes).splitlines()
+    assert rows[2].startswith("| `a` | 43 (count) |") and rows[2].endswith("| **no** |")
+    assert rows[3].startswith("| `b` | 9 (count) |") and rows[3].endswith("| yes |")
+    assert "| n/a |" in rows[4] and "not run: plane not running" in rows[4]
+
+
+def _fake_bench(tmp_path, monkeypatch, body):
+    (tmp_path / "bench_fake.py").write_text(body, encoding="utf-8")
+    monkeypatch.setattr(harness, "HERE", str(tmp_path))
+    monkeypatch.setattr(benchlib, "OUT", str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize(("line", "strict_rc"), [
+    ("BENCH fake count=43 target=12 baseline=module processes", 3),
+    ("BENCH fake count=12 target=12 baseline=module processes", 0),
+    ("BENCH fake ratio=2.60 target=2.5 baseline=manual", 3),
+    ("BENCH fake count=n/a target=12 baseline=module processes", 0),
+])
+def test_strict_exit_follows_counts_and_ratios(tmp_path, monkeypatch, capsys, line, strict_rc):
+    _fake_bench(tmp_path, monkeypatch, f"print({line!r})\n")
+    assert harness.main([]) == 0
+    assert harness.main(["--strict"]) == strict_rc
+    assert capsys.readouterr().out.rstrip().endswith(line)  # the summary repeats the line as printed
+
+
+# --- benchmark 3's profile helpers and naive playbook --------------------------------------
+
+# Lines copied from a real run of site.yml on the local plane with
+# ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks (2026-12-02), around its PLAY RECAP;
+# the 12.34 s line is SYNTHETIC (made from a real one) to cover a time of 10 s or more, where
+# the callback leaves only two dashes before the time.
+PROFILE_OUTPUT = """\
+TASK [homelab.istio_egress.egress_verify : Report - assemble the facts] ********
+ok: [localhost]
+
+PLAY RECAP *********************************************************************
+localhost                  : ok=150  changed=9    unreachable=0    failed=0    skipped=33   rescued=0    ignored=0
+
+Wednesday 02 December 2026  07:35:11 +0000 (0:00:00.121)       0:01:35.412 ****
+===============================================================================
+homelab.istio_egress.cluster_guard : Read the live objects - egress_routes -- 12.34s
+homelab.istio_egress.egress_routes : Check the namespace of the objects exists --- 6.06s
+homelab.istio_egress.egress_gateway : Install or upgrade release istio-egressgateway --- 4.17s
+homelab.istio_egress.cluster_guard : Show the plan - egress_routes ------ 0.05s
+Check the Kubernetes API answers ---------------------------------------- 0.06s
+"""
+
+
+def test_profile_summary_is_read_after_the_recap_only():
+    import playbook_profile
+
+    tasks = playbook_profile.parse_profile(PROFILE_OUTPUT)
+    assert tasks == [
+        ("homelab.istio_egress.cluster_guard : Read the live objects - egress_routes", 12.34),
+        ("homelab.istio_egress.egress_routes : Check the namespace of the objects exists", 6.06),
+        ("homelab.istio_egress.egress_gateway : Install or upgrade release istio-egressgateway", 4.17),
+        ("homelab.istio_egress.cluster_guard : Show the plan - egress_routes", 0.05),
+        ("Check the Kubernetes API answers", 0.06),
+    ]
+    assert playbook_profile.slowest(tasks, 2) == tasks[:2]
+    assert playbook_profile.slowest(tasks, 5)[-1] == tasks[3]
+    # Without the callback there is no summary; without a recap nothing is read.
+    assert playbook_profile.parse_profile(PROFILE_OUTPUT.split("Wednesday")[0]) == []
+    assert playbook_profile.parse_profile(PROFILE_OUTPUT.split("PLAY RECAP")[1]) == []
+
+
+def test_shim_logs_each_run_and_runs_the_real_interpreter(tmp_path):
+    import subprocess
+
+    import playbook_profile
+
+    log = tmp_path / "runs.log"
+    shim = tmp_path / "python"
+    shim.write_text(playbook_profile.shim_script(sys.executable, str(log)), encoding="utf-8")
+    shim.chmod(0o755)
+    module = tmp_path / "AnsiballZ_k8s_info.py"
+    module.write_text("import sys; print('ran', sys.argv[1:])\n", encoding="utf-8")
+    for _ in range(2):
+        out = subprocess.run([str(shim), str(module), "x y"], capture_output=True, text=True, check=True)
+        assert out.stdout == "ran ['x y']\n"
+    subprocess.run([str(shim), "-c", "pass"], check=True)
+    total, modules = playbook_profile.count_processes(log.read_text(encoding="utf-8"))
+    assert total == 3
+    assert modules == {"k8s_info": 2, playbook_profile.OTHER: 1}
+
+
+def test_profile_markdown_lists_the_slowest_tasks_and_the_modules():
+    import collections
+
+    import playbook_profile
+
+    tasks = playbook_profile.parse_profile(PROFILE_OUTPUT)
+    text = playbook_profile.profile_markdown("t", [{
+        "label": "site.yml first converge", "seconds": 95.4, "tasks": tasks, "processes": 43,
+        "modules": collections.Counter({"k8s_info": 26, "command": 6})}], top=2)
+    assert ("**site.yml first converge**: 95.4 s wall time, 5 tasks (their times add up to 22.7 s), "
+            "43 module processes.") in text
+    assert "Module processes by module: k8s_info 26, command 6." in text
+    rows = [r for r in text.splitlines() if r.startswith("| ") and r[2].isdigit()]
+    assert rows == ["| 1 | homelab.istio_egress.cluster_guard : Read the live objects - egress_routes | 12.34 |",
+                    "| 2 | homelab.istio_egress.egress_routes : Check the namespace of the objects exists | 6.06 |"]
+
+
+def test_naive_playbook_applies_the_manual_procedures_files_one_task_each():
+    import yaml
+
+    root = os.path.dirname(HERE)
+    with open(os.path.join(HERE, "naive_site.yml"), encoding="utf-8") as handle:
+        plays = yaml.safe_load(handle)
+    with open(os.path.join(HERE, "bench_site.manual.bash"), encoding="utf-8") as handle:
+        manual = handle.read()
+    guide = os.path.join(root, "tests", "unit", "roles", "guide")
+    tasks = plays[0]["tasks"]
+    modules = [next(k for k in t if k.startswith("kubernetes.core.")) for t in tasks]
+    assert modules == ["kubernetes.core.helm"] + ["kubernetes.core.k8s"] * (len(tasks) - 1)
+    helm = tasks[0]["kubernetes.core.helm"]
+    assert helm["wait"] is True and helm["values_files"] == ["{{ naive_guide_dir }}/values-egress-gateway.yaml"]
+    srcs = [t["kubernetes.core.k8s"]["src"] for t in tasks[1:]]
+    files = [s.replace("{{ naive_guide_dir }}", guide).replace("{{ playbook_dir }}", HERE) for s in srcs]
+    assert all(os.path.isfile(f) for f in files), files
+    # The same guide files as the manual procedure, each once, and the same Telemetry.
+    guide_files = sorted(os.path.basename(f) for f in files if f.startswith(guide))
+    assert guide_files == sorted(set(re.findall(r'\$GUIDE/([\w.-]+\.yaml)', manual)) - {"values-egress-gateway.yaml"})
+    telemetry = [f for f in files if not f.startswith(guide)]
+    with open(telemetry[0], encoding="utf-8") as handle:
+        mine = yaml.safe_load(handle)
+    theirs = yaml.safe_load(re.search(r"<<'EOF'\n(.*?)\nEOF", manual, re.DOTALL).group(1))
+    assert telemetry == [os.path.join(HERE, "naive", "telemetry-access-log.yaml")] and mine == theirs
+    # No checks: nothing but the apply tasks.
+    assert not any(k.startswith(("ansible.builtin.assert", "kubernetes.core.k8s_info")) for t in tasks for k in t)

@@ -55,7 +55,7 @@ attributes:
     description:
       - Every object is dry-run applied and nothing is written; RV(objects) and C(changed) say what a real run
         would do. An object in a namespace that does not exist yet (created by an earlier object of the same call,
-        or absent) cannot be dry-run by the API server; it is reported as created, with a RV(objects.note).
+        or absent) cannot be dry-run by the API server; it is reported as created, with a C(note) in RV(objects).
   diff_mode:
     support: full
     description:

@@ -5,7 +5,8 @@
 
 Importing the kubernetes client costs about half a second per process and every
 kubernetes.core module pays it again; cluster_read's action plugin runs this engine in the
-controller's worker instead. It reads (GET) only, over ONE keep-alive connection per call:
+controller's worker instead. It reads (GET), and writes for cluster_apply (server-side apply
+PATCHes, docs/cluster_apply.md), over ONE keep-alive connection per call:
 
 * every request is bounded: the socket timeout covers connecting, the TLS handshake and each
   read; an answer larger than MAX_BYTES is refused with the cap named;
@@ -266,8 +267,23 @@ class Client(object):
 
     def get(self, path, params=None, accept="application/json", deadline=None):
         """(status, reason, body bytes) of GET path; raises _Transport when no answer came."""
+        return self.request("GET", path, None, None, params, accept, deadline)
+
+    def request(self, method, path, body=None, content_type=None, params=None, accept="application/json",
+                deadline=None):
+        """(status, reason, body bytes) of one request; raises _Transport when no answer came.
+
+        ``body`` is bytes or a JSON-able value (sent as JSON); cluster_apply's writes are
+        server-side apply PATCHes (content type application/apply-patch+yaml: JSON is YAML).
+        A write is retried only on a kept-alive connection the server had closed before the
+        request was read; an apply is idempotent, so the retry cannot apply twice differently.
+        """
         url = self.prefix + quote(path) + ("?" + urlencode(params) if params else "")
         headers = dict(self.headers, Accept=accept)
+        if body is not None and not isinstance(body, bytes):
+            body = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
         timeout = self.timeout
         if deadline is not None:
             timeout = max(0.1, min(timeout, deadline - time.monotonic()))
@@ -278,7 +294,7 @@ class Client(object):
             elif self.conn.sock is not None:
                 self.conn.sock.settimeout(timeout)
             try:
-                self.conn.request("GET", url, headers=headers)
+                self.conn.request(method, url, body=body, headers=headers)
                 resp = self.conn.getresponse()
                 body = self._read(resp)
                 self.requests += 1
@@ -312,10 +328,15 @@ class Client(object):
 
     def get_json(self, path, params=None, accept="application/json", deadline=None, missing_ok=False):
         """The decoded JSON answer; None for a 404 when ``missing_ok``; raises _HTTPFailure otherwise."""
-        status, reason, body = self.get(path, params, accept, deadline)
+        return self.request_json("GET", path, params=params, accept=accept, deadline=deadline, missing_ok=missing_ok)
+
+    def request_json(self, method, path, body=None, content_type=None, params=None, accept="application/json",
+                     deadline=None, missing_ok=False):
+        """``request``'s decoded JSON answer (2xx); None for a 404 when ``missing_ok``; else _HTTPFailure."""
+        status, reason, body = self.request(method, path, body, content_type, params, accept, deadline)
         if status == 404 and missing_ok:
             return None
-        if status != 200:
+        if not 200 <= status < 300:
             raise _HTTPFailure(status, reason, body)
         try:
             return json.loads(body.decode("utf-8"))

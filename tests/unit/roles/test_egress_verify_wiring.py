@@ -27,7 +27,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 TASKS = os.path.join(ROOT, "roles", "egress_verify", "tasks")
-CONNECTION_MODULES = ("istio_proxy_config", "egress_log_assert")
+CONNECTION_MODULES = ("istio_proxy_config", "egress_log_assert", "cluster_read", "cluster_apply")
 
 
 def _walk(tasks, path):

@@ -82,7 +82,7 @@ def test_hundred_hosts_are_one_task():
     docs = routes({"egress_routes_hosts": hosts})
     assert len(docs) == 100 * 3 + 1
     tasks = yaml.safe_load((ROLES / "egress_routes" / "tasks" / "present.yml").read_text())
-    applies = [t for t in tasks if "kubernetes.core.k8s" in t]
+    applies = [t for t in tasks if "homelab.istio_egress.cluster_apply" in t]
     assert len(applies) == 1 and "loop" not in applies[0]
 
 

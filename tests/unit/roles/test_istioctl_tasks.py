@@ -35,6 +35,7 @@ PLAY = """
     egress_verify_kubeconfig: ""
     egress_verify_context: ""
     egress_verify_istioctl_timeout: 5
+    egress_verify_api_timeout: 5
     egress_verify_analyze_namespaces: [mesh-test, istio-system, mesh-test]
   tasks:
     - name: An istioctl double

@@ -13,6 +13,7 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.homelab.istio_egress.plugins.module_utils import istio_versions
 from ansible_collections.homelab.istio_egress.plugins.module_utils.common_text import flags_allowed
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_common import (
     VerifyReportError,
@@ -226,12 +227,9 @@ def istiod_version(images=None, injector_values=None):
     """
     for image in as_list(images):
         image = as_text(image)
-        if "@" in image or ":" not in image.rsplit("/", 1)[-1]:
-            continue
-        tag = image.rsplit(":", 1)[-1]
-        m = _VERSION.match(tag)
-        if m:
-            return m.group(0), "istiod image %s" % image
+        version = istio_versions.tag_version(istio_versions.image_tag(image))
+        if version:
+            return version, "istiod image %s" % image
     values = injector_values
     if isinstance(values, str):
         try:
@@ -239,9 +237,9 @@ def istiod_version(images=None, injector_values=None):
         except ValueError:
             values = None
     tag = as_text(as_dict(as_dict(values).get("global")).get("tag"))
-    m = _VERSION.match(tag)
-    if m:
-        return m.group(0), "istio-sidecar-injector values global.tag %s" % tag
+    version = istio_versions.tag_version(tag)
+    if version:
+        return version, "istio-sidecar-injector values global.tag %s" % tag
     return None, ""
 
 

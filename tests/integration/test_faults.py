@@ -3,6 +3,7 @@
 """Faults on the local plane: the collection's playbooks must fail early and say how, or recover.
 
 - a wrong kube context fails in the first role's preflight, before any change;
+- a gateway chart version ahead of istiod is refused before any change;
 - a Helm release left ``pending-upgrade`` by a killed ``helm upgrade``: the egress_gateway role
   refuses while the record is young (and says how to proceed), removes it once it is stale and
   the gateway Deployment is settled;
@@ -86,6 +87,22 @@ def test_wrong_context_fails_before_any_change(plane, fault_vars):
     # Nothing was created: no namespace, no release record.
     assert plane.kubectl("get", "namespace", "fault-wrong-context", check=False).returncode != 0
     assert _release_records(plane, "fault-wrong-context") == {}
+
+
+def test_gateway_ahead_of_istiod_is_refused_before_any_change(plane, fault_vars):
+    """The plane's istiod is a 1.30 branch build (label 1.30-<commit>): a 1.31 gateway would be ahead.
+
+    The comparison is module_utils/istio_versions.py through the istio_version_skew filter; 1.30.0
+    against the plane's 1.30 passes (only major.minor are compared for a branch build).
+    """
+    values = dict(fault_vars, egress_gateway_chart_version="1.31.0", egress_gateway_release_name="fault-skew")
+    run = run_playbook(SITE, values, tags=["gateway"], timeout=180)
+    task, msg = _final_fatal(run)
+    assert run.rc != 0
+    assert task == "homelab.istio_egress.egress_gateway : Check the gateway is not ahead of istiod", run.summary()
+    assert msg.startswith("The egress gateway 1.31.0 would be ahead of istiod 1.30 in 'istio-system'"), msg
+    assert run.changed == 0, run.summary()
+    assert _release_records(plane, "fault-skew") == {}
 
 
 def test_pending_upgrade_is_refused_then_recovered(plane, fault_vars):

@@ -45,6 +45,9 @@ class FakeCore:
         self.result, self.error = result, error
         # kube.plain turns the model object into the API's JSON shape with the real client's serializer.
         self.api_client = ApiClient()
+        # The server messages name (kube.server_of); the client's default differs between versions
+        # ('' in kubernetes 37, 'http://localhost' in 29, the oldest end's).
+        self.api_client.configuration.host = "https://127.0.0.1:6443"
         self.timeouts = []
 
     def read_namespaced_pod(self, name, namespace, _request_timeout=None):
@@ -118,7 +121,7 @@ def test_credentials_rejected(exec_returns):
     core = FakeCore(error=api_error(401, "Unauthorized", "Unauthorized"))
     with pytest.raises(mod.ReadError) as err:
         mod.read_dump_api(core, "demo", "sleep-1", "istio-proxy", 30)
-    assert str(err.value).startswith("credentials rejected by the API server (HTTP 401) while reading pod demo/sleep-1")
+    assert str(err.value).startswith("credentials rejected by https://127.0.0.1:6443 (HTTP 401) while reading pod demo/sleep-1")
 
 
 def test_rbac_denied_on_exec(exec_returns):

@@ -220,7 +220,7 @@ def test_profile_summary_is_read_after_the_recap_only():
     assert playbook_profile.slowest(tasks, 2) == tasks[:2]
     assert playbook_profile.slowest(tasks, 5)[-1] == tasks[3]
     # Without the callback there is no summary; without a recap nothing is read.
-    assert playbook_profile.parse_profile(PROFILE_OUTPUT.split("Wednesday")[0]) == []
+    assert playbook_profile.parse_profile(PROFILE_OUTPUT.split("Wednesday", maxsplit=1)[0]) == []
     assert playbook_profile.parse_profile(PROFILE_OUTPUT.split("PLAY RECAP")[1]) == []
 
 
@@ -235,7 +235,7 @@ def test_shim_logs_each_run_and_runs_the_real_interpreter(tmp_path):
     shim.chmod(0o755)
     module = tmp_path / "AnsiballZ_k8s_info.py"
     module.write_text("import sys; print('ran', sys.argv[1:])\n", encoding="utf-8")
-    for _ in range(2):
+    for _run in range(2):
         out = subprocess.run([str(shim), str(module), "x y"], capture_output=True, text=True, check=True)
         assert out.stdout == "ran ['x y']\n"
     subprocess.run([str(shim), "-c", "pass"], check=True)

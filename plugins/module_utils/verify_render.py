@@ -180,4 +180,3 @@ def report_directory(dest, cwd, home):
     if not posixpath.isabs(dest):
         dest = posixpath.join(cwd, dest)
     return posixpath.normpath(dest)
-

@@ -184,7 +184,7 @@ options:
   container:
     description:
       - The container whose log is read (live input). In pods with Istio's native sidecars (Kubernetes
-        1.33 and later) C(istio-proxy) is an init container with C(restartPolicy: Always); it is found
+        1.33 and later) C(istio-proxy) is an init container with C(restartPolicy) V(Always); it is found
         there too (an init container without it exits before the app starts and is not read).
     type: str
     default: istio-proxy
@@ -426,7 +426,7 @@ pods:
     - Per pod (or offline input) C(lines) read, C(matches), C(read) (whether the log could be read at
       all), C(error) (one sentence or null; the API's answer, a read that broke off or timed out, a
       window cut by O(max_bytes)), C(complete) (the whole window was read).
-    - C(ready) (the pod takes traffic: phase Running, condition Ready true, not being deleted) and C(phase) of
+    - C(ready) (the pod takes traffic, that is phase Running, condition Ready true, not being deleted) and C(phase) of
       live pods; null for offline input.
   returned: always
   type: dict

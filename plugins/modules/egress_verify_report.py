@@ -70,7 +70,7 @@ attributes:
     support: none
     description: The report files are new output, not a change to show as a diff.
 notes:
-  - Runs on the host the play targets (the controller with C(hosts: localhost)); the report directory is on
+  - Runs on the host the play targets (the controller for a play on localhost); the report directory is on
     that host.
 seealso:
   - module: homelab.istio_egress.egress_log_assert
@@ -209,6 +209,7 @@ markdown:
 """
 
 import os
+import pwd
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -267,6 +268,11 @@ def _write_private(dest, name, data):
         raise
 
 
+def _home():
+    """This host's home directory for a ``~`` in dest (HOME, else the password database)."""
+    return os.environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -295,7 +301,7 @@ def main():
 
     # Resolved here, on the host that writes the files (not on the controller): a relative dest
     # starts in this process's working directory (docs/egress_verify.md "Where the report goes").
-    dest = report_directory(module.params["dest"], os.getcwd(), os.path.expanduser("~"))
+    dest = report_directory(module.params["dest"], os.getcwd(), _home())
     files, changed = [], False
     if dest:
         for name, text in rendered:

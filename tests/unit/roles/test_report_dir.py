@@ -70,8 +70,8 @@ def _expression():
 
 def test_report_dir():
     pytest.importorskip("ansible")
-    payload = json.dumps([_expression(), [[d, c] for d, c, _ in CASES]])
+    payload = json.dumps([_expression(), [[d, c] for d, c, _e in CASES]])
     proc = subprocess.run([sys.executable, "-c", RENDER], input=payload, capture_output=True, text=True,
                           env=dict(os.environ, PWD="/srv/checkout"), timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [e for _, _, e in CASES]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [e for _d, _c, e in CASES]

@@ -100,8 +100,9 @@ def test_results_and_diff_only_in_diff_mode():
 @pytest.mark.parametrize("status, reason, message, expected", [
     (400, "Bad Request", WEBHOOK, WEBHOOK),
     (403, "Forbidden", WEBHOOK, WEBHOOK),
-    (403, "Forbidden", ('configmaps "cm" is forbidden: User "system:serviceaccount:t:none" cannot patch resource '
-                       '"configmaps" in API group "" in the namespace "mesh-test"'),
+    (403, "Forbidden",
+     ('configmaps "cm" is forbidden: User "system:serviceaccount:t:none" cannot patch resource '
+      '"configmaps" in API group "" in the namespace "mesh-test"'),
      "forbidden: patch configmaps in namespace mesh-test"),
     (401, "Unauthorized", "Unauthorized", "credentials rejected (401 Unauthorized: the token or client certificate is not accepted)"),
     (404, "Not Found", 'namespaces "gone" not found', '404 Not Found: namespaces "gone" not found'),

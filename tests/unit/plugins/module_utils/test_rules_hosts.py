@@ -73,8 +73,8 @@ def test_valid_routes_list_has_no_problem():
     ([{"host": "httpbin.org", "port": 70000}], "port(s) 70000 are not integers between 1 and 65535"),
     ([{"host": "httpbin.org", "port": True}], "port(s) True are not integers between 1 and 65535"),
     ([{"host": "httpbin.org", "name": "a" * 41}], "name(s) %s are not DNS labels of at most 40 characters" % ("a" * 41)),
-    ([{"host": "example.com"}, {"host": "example.org"}], ("two hosts share the short name objects are named after "
-                                                         "(example, example)")),
+    ([{"host": "example.com"}, {"host": "example.org"}],
+     "two hosts share the short name objects are named after (example, example)"),
     ([{"host": "example.com"}, {"host": "example.com", "name": "other"}], "a host is listed twice"),
 ])
 def test_routes_problems(hosts, sentence):

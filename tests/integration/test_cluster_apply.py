@@ -177,6 +177,7 @@ def test_objects_created_by_kubernetes_core_are_adopted_without_change(plane, tm
     run = run_playbook(str(playbook), {"apply_objects": objects, "apply_kubeconfig": plane.kubeconfig,
                                        "apply_context": plane.context})
     assert run.rc == 0 and run.changed == 1, run.summary()
+
     def versions():
         return [plane.kubectl_json("get", kind, name, "-n", ns)["metadata"]["resourceVersion"]
                 for kind, name in (("service", "svc"), ("deployment", "dep"))]

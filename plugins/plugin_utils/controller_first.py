@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, homelab platform engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin shape of cluster_read and cluster_apply, written once.
+
+A module costs a process, AnsiballZ and (for kubernetes.core) the kubernetes client import for API
+calls that take milliseconds (docs/cluster_read.md). When the task's connection is local
+(kube_read.runs_in_controller), the module's stdlib engine runs right here with the task's
+arguments, check and diff modes and ``timeout``; any other target gets the module itself, so a
+play that targets a remote host keeps module semantics (its kubeconfig, its network).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_read import runs_in_controller
+
+
+class ControllerFirstAction(ActionBase):
+    """Subclasses set MODULE and implement argument_spec() and run_engine(params, deadline)."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    MODULE = None
+
+    def argument_spec(self):
+        raise NotImplementedError
+
+    def run_engine(self, params, deadline):
+        raise NotImplementedError
+
+    def from_module(self, result):
+        """The module's result in the in-process shape (hook for keys ansible-core treats specially)."""
+        return result
+
+    def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        result = super(ControllerFirstAction, self).run(tmp, task_vars)
+        del tmp
+        connection = getattr(self._connection, "transport", None) or self._play_context.connection
+        if not runs_in_controller(connection, self._task.delegate_to):
+            result.update(self.from_module(
+                self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)))
+            result["in_controller"] = False
+            return result
+        # Raises AnsibleActionFail with the module's wording for unknown or mistyped options.
+        _validation, params = self.validate_argument_spec(argument_spec=self.argument_spec())
+        deadline = time.monotonic() + self._task.timeout if self._task.timeout else None
+        result.update(self.run_engine(params, deadline))
+        return result

@@ -29,12 +29,6 @@ description:
 author:
   - homelab platform engineers (!UNKNOWN)
 options:
-  timeout:
-    description:
-      - Seconds each API request may take (connecting, TLS and every read). The task keyword C(timeout)
-        bounds the whole call as well.
-    type: float
-    default: 30
   objects:
     description:
       - The manifests to apply, in order (a Namespace before the objects in it), or one manifest as a dictionary.
@@ -49,6 +43,7 @@ options:
     default: homelab.istio_egress
 extends_documentation_fragment:
   - homelab.istio_egress.kube_auth
+  - homelab.istio_egress.kube_request
 attributes:
   check_mode:
     support: full

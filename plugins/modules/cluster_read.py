@@ -28,12 +28,6 @@ description:
 author:
   - homelab platform engineers (!UNKNOWN)
 options:
-  timeout:
-    description:
-      - Seconds each API request may take (connecting, TLS and every read). The task keyword C(timeout)
-        bounds the whole call as well.
-    type: float
-    default: 30
   discovery:
     description:
       - Also read the served APIs (aggregated discovery of C(/api) and C(/apis)) and C(/version).
@@ -52,6 +46,7 @@ options:
     default: {}
 extends_documentation_fragment:
   - homelab.istio_egress.kube_auth
+  - homelab.istio_egress.kube_request
 attributes:
   check_mode:
     support: full

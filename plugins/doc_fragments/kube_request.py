@@ -10,7 +10,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # cluster_read and cluster_apply (plugins/module_utils/kube_rest.py bounds every request with it);
-    # the connection options are the kube_auth fragment. The specs: kube_read.READ_ARG_SPEC, kube_apply.APPLY_ARG_SPEC.
+    # the connection options are the kube_auth fragment. The spec is kube_auth.REQUEST_ARG_SPEC.
     DOCUMENTATION = r"""
 options:
   timeout:

@@ -20,9 +20,8 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.api_errors im
 
 DEFAULT_FIELD_MANAGER = "homelab.istio_egress"
 
-# cluster_apply's own options (the connection options are kube_auth.AUTH_ARG_SPEC).
+# cluster_apply's own options (timeout and the connection options: kube_auth.rest_argument_spec).
 APPLY_ARG_SPEC = {
-    "timeout": {"type": "float", "default": 30},
     "objects": {"type": "raw", "required": True},
     "field_manager": {"type": "str", "default": DEFAULT_FIELD_MANAGER},
 }

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab platform engineers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Kubernetes connection options every live-reading module takes (doc fragment kube_auth).
+"""The Kubernetes connection options every live-reading module takes (doc fragment kube_auth),
+and the argument spec of the REST modules (with their timeout, doc fragment kube_request).
 
 Pure: stdlib only, no client import (cluster_read's action plugin uses them in the controller
 without paying for the kubernetes client); kube.py re-exports them.
@@ -38,6 +39,21 @@ AUTH_ARG_SPEC = {
     "no_proxy": {"type": "str"},
     "proxy_headers": {"type": "dict", "options": PROXY_HEADERS_SPEC},
 }
+
+# The per-request timeout of the standard-library REST modules, cluster_read and cluster_apply
+# (doc fragment kube_request; kube_read.validate_timeout checks the value).
+REQUEST_ARG_SPEC = {
+    "timeout": {"type": "float", "default": 30},
+}
+
+
+def rest_argument_spec(options):
+    """A REST module's argument spec: ``timeout``, the module's own ``options`` and the connection options."""
+    spec = dict(REQUEST_ARG_SPEC)
+    spec.update(options)
+    spec.update(AUTH_ARG_SPEC)
+    return spec
+
 
 # option -> environment variables read when the option is not set (kubernetes.core's names)
 AUTH_ENV = {

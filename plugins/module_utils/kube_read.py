@@ -31,9 +31,8 @@ _VERSION = re.compile(r"^v[0-9]+((alpha|beta)[0-9]+)?$")
 _KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
 
 
-# cluster_read's own options (the connection options are kube_auth.AUTH_ARG_SPEC).
+# cluster_read's own options (timeout and the connection options: kube_auth.rest_argument_spec).
 READ_ARG_SPEC = {
-    "timeout": {"type": "float", "default": 30},
     "discovery": {"type": "bool", "default": False},
     "queries": {"type": "dict", "default": {}},
 }

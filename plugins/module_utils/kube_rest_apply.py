@@ -150,10 +150,8 @@ def run(settings, entries, field_manager, check_mode=False, diff=False, timeout=
 
 
 def argument_spec():
-    """The module's argument spec: cluster_apply's options and the connection options."""
-    spec = dict(kube_apply.APPLY_ARG_SPEC)
-    spec.update(kube_auth.AUTH_ARG_SPEC)
-    return spec
+    """The module's argument spec: cluster_apply's options, timeout and the connection options."""
+    return kube_auth.rest_argument_spec(kube_apply.APPLY_ARG_SPEC)
 
 
 def call(params, in_controller, check_mode=False, diff=False, deadline=None, environ=None):

@@ -139,10 +139,8 @@ def run(settings, queries, discovery=False, timeout=30, deadline=None):
 
 
 def argument_spec():
-    """The module's argument spec: cluster_read's options and the connection options."""
-    spec = dict(kube_read.READ_ARG_SPEC)
-    spec.update(kube_auth.AUTH_ARG_SPEC)
-    return spec
+    """The module's argument spec: cluster_read's options, timeout and the connection options."""
+    return kube_auth.rest_argument_spec(kube_read.READ_ARG_SPEC)
 
 
 def call(params, in_controller, deadline=None, environ=None):

@@ -29,6 +29,16 @@ import ipaddress
 OVERRIDES = (("api_host", "server"), ("api_key", "token"), ("ca_cert", "ca_file"), ("client_cert", "cert_file"),
              ("client_key", "key_file"), ("proxy", "proxy"), ("no_proxy", "no_proxy"))
 
+# The kubeconfig's "inline data, else a file" pairs: (section, data field, file field, settings key
+# of the data, settings key of the file, whether the data is base64). One of a pair is used: the
+# data when set (as kubectl does), and an explicit option for either side replaces the other.
+PAIRS = (
+    ("cluster", "certificate-authority-data", "certificate-authority", "ca_data", "ca_file", True),
+    ("user", "client-certificate-data", "client-certificate", "cert_data", "cert_file", True),
+    ("user", "client-key-data", "client-key", "key_data", "key_file", True),
+    ("user", "token", "tokenFile", "token", "token_file", False),
+)
+
 
 class ConnError(ValueError):
     """A kubeconfig or option the engine cannot use; str(exc) is one sentence."""
@@ -76,26 +86,17 @@ def from_kubeconfig(doc, context=None, where="the kubeconfig"):
         raise ConnError("%s: context %s names no cluster with a server" % (where, name))
     out = {"server": cluster["server"], "context": name, "namespace": ctx.get("namespace"),
            "insecure": bool(cluster.get("insecure-skip-tls-verify")), "needs_client": False}
-    if cluster.get("certificate-authority-data"):
-        out["ca_data"] = _b64(cluster["certificate-authority-data"], "certificate-authority-data", where)
-    elif cluster.get("certificate-authority"):
-        out["ca_file"] = cluster["certificate-authority"]
     if cluster.get("tls-server-name"):
         out["tls_server_name"] = cluster["tls-server-name"]
     if cluster.get("proxy-url"):
         out["proxy"] = cluster["proxy-url"]
-    if user.get("client-certificate-data"):
-        out["cert_data"] = _b64(user["client-certificate-data"], "client-certificate-data", where)
-    elif user.get("client-certificate"):
-        out["cert_file"] = user["client-certificate"]
-    if user.get("client-key-data"):
-        out["key_data"] = _b64(user["client-key-data"], "client-key-data", where)
-    elif user.get("client-key"):
-        out["key_file"] = user["client-key"]
-    if user.get("token"):
-        out["token"] = user["token"]
-    elif user.get("tokenFile"):
-        out["token_file"] = user["tokenFile"]
+    sections = {"cluster": cluster, "user": user}
+    for section, data_field, file_field, data_key, file_key, encoded in PAIRS:
+        entry = sections[section]
+        if entry.get(data_field):
+            out[data_key] = _b64(entry[data_field], data_field, where) if encoded else entry[data_field]
+        elif entry.get(file_field):
+            out[file_key] = entry[file_field]
     if user.get("username") is not None and user.get("password") is not None:
         out["username"], out["password"] = str(user["username"]), str(user["password"])
     if user.get("exec") or user.get("auth-provider"):
@@ -119,14 +120,9 @@ def override(settings, auth):
     for option, key in OVERRIDES:
         if auth.get(option):
             out[key] = auth[option].rstrip("/") if option == "api_host" else auth[option]
-            if key == "ca_file":
-                out.pop("ca_data", None)
-            elif key == "cert_file":
-                out.pop("cert_data", None)
-            elif key == "key_file":
-                out.pop("key_data", None)
-            elif key == "token":
-                out.pop("token_file", None)
+            for _section, _data_field, _file_field, data_key, file_key, _encoded in PAIRS:
+                if key in (data_key, file_key):
+                    out.pop(file_key if key == data_key else data_key, None)
     if auth.get("validate_certs") is not None:
         out["insecure"] = not auth["validate_certs"]
     if auth.get("proxy_headers"):

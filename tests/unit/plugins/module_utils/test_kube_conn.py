@@ -151,3 +151,85 @@ def test_proxy_headers():
     tunnel, request = kube_conn.proxy_header_values({"proxy_basic_auth": "a:b", "basic_auth": "c:d", "user_agent": "x"})
     assert tunnel == {"Proxy-Authorization": "Basic YTpi", "User-Agent": "x"}
     assert request == {"Authorization": "Basic Yzpk", "User-Agent": "x"}
+
+
+# The kubeconfig's four "inline data, else a file" pairs (kube_conn.PAIRS), each both ways.
+# SYNTHETIC kubeconfigs: only the one field under test differs from a bare cluster and user.
+# (section, data field, data value, settings key and value of the data, file field, settings key of the file)
+PEM = b"-----BEGIN CERTIFICATE-----\nsynthetic\n-----END CERTIFICATE-----\n"
+PAIR_CASES = [
+    ("cluster", "certificate-authority-data", base64.b64encode(PEM).decode(), "ca_data", PEM,
+     "certificate-authority", "ca_file"),
+    ("user", "client-certificate-data", base64.b64encode(PEM).decode(), "cert_data", PEM,
+     "client-certificate", "cert_file"),
+    ("user", "client-key-data", base64.b64encode(b"synthetic key").decode(), "key_data", b"synthetic key",
+     "client-key", "key_file"),
+    # a token is sent as written: not base64 (this one would not even decode)
+    ("user", "token", "abc", "token", "abc", "tokenFile", "token_file"),
+]
+PAIR_IDS = ["ca", "cert", "key", "token"]
+
+
+def _bare(section, fields):
+    cluster, user = {"server": "https://api.lab:6443"}, {}
+    (cluster if section == "cluster" else user).update(fields)
+    return {"current-context": "lab", "contexts": [{"name": "lab", "context": {"cluster": "c", "user": "u"}}],
+            "clusters": [{"name": "c", "cluster": cluster}], "users": [{"name": "u", "user": user}]}
+
+
+ALL_PAIR_KEYS = {"ca_data", "ca_file", "cert_data", "cert_file", "key_data", "key_file", "token", "token_file"}
+
+
+@pytest.mark.parametrize("section,data_field,data,data_key,value,file_field,file_key", PAIR_CASES, ids=PAIR_IDS)
+def test_each_pair_takes_the_inline_data(section, data_field, data, data_key, value, file_field, file_key):
+    out = kube_conn.from_kubeconfig(_bare(section, {data_field: data}))
+    assert out[data_key] == value
+    assert not (ALL_PAIR_KEYS - {data_key}) & set(out)
+    # the data wins over the file when both are given
+    out = kube_conn.from_kubeconfig(_bare(section, {data_field: data, file_field: "/etc/lab/x"}))
+    assert out[data_key] == value and file_key not in out
+
+
+@pytest.mark.parametrize("section,data_field,data,data_key,value,file_field,file_key", PAIR_CASES, ids=PAIR_IDS)
+def test_each_pair_else_takes_the_file(section, data_field, data, data_key, value, file_field, file_key):
+    out = kube_conn.from_kubeconfig(_bare(section, {file_field: "/etc/lab/x"}))
+    assert out[file_key] == "/etc/lab/x"
+    assert not (ALL_PAIR_KEYS - {file_key}) & set(out)
+    # an empty data field is no data
+    out = kube_conn.from_kubeconfig(_bare(section, {data_field: "", file_field: "/etc/lab/x"}))
+    assert out[file_key] == "/etc/lab/x" and data_key not in out
+
+
+@pytest.mark.parametrize("section,data_field", [(case[0], case[1]) for case in PAIR_CASES[:3]], ids=PAIR_IDS[:3])
+def test_bad_base64_names_the_field_and_the_file(section, data_field):
+    with pytest.raises(kube_conn.ConnError) as err:
+        kube_conn.from_kubeconfig(_bare(section, {data_field: "abc"}), where="kubeconfig /k")
+    assert str(err.value) == "kubeconfig /k: %s is not valid base64" % data_field
+    with pytest.raises(kube_conn.ConnError) as err:
+        kube_conn.from_kubeconfig(_bare(section, {data_field: "abc"}))
+    assert str(err.value) == "the kubeconfig: %s is not valid base64" % data_field
+
+
+@pytest.mark.parametrize("section,data_field", [(case[0], case[1]) for case in PAIR_CASES[:3]], ids=PAIR_IDS[:3])
+def test_bad_base64_through_settings_for_names_the_kubeconfig_file(tmp_path, section, data_field):
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(_bare(section, {data_field: "abc"})))
+    with pytest.raises(kube_rest.ReadError) as err:
+        kube_rest.settings_for({"kubeconfig": str(path)}, environ={})
+    assert err.value.cause == "kubeconfig %s: %s is not valid base64" % (path, data_field)
+
+
+# option -> (settings key it sets, the other side of its pair, which it removes)
+OVERRIDE_CASES = [("ca_cert", "ca_file", "ca_data"), ("client_cert", "cert_file", "cert_data"),
+                  ("client_key", "key_file", "key_data"), ("api_key", "token", "token_file")]
+
+
+@pytest.mark.parametrize("option,key,other", OVERRIDE_CASES, ids=PAIR_IDS)
+def test_an_option_replaces_either_side_of_its_pair(option, key, other):
+    settings = {"server": "https://api.lab:6443", key: "from the kubeconfig", other: "from the kubeconfig"}
+    untouched = dict.fromkeys(ALL_PAIR_KEYS - {key, other}, "kept")
+    over = kube_conn.override(dict(settings, **untouched), {option: "/from/option"})
+    assert over[key] == "/from/option" and other not in over
+    assert all(over[k] == "kept" for k in untouched)
+    # without the option, both sides stay as the kubeconfig said
+    assert kube_conn.override(settings, {}) == settings

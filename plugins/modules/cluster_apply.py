@@ -118,17 +118,12 @@ cause:
   sample: 'admission webhook "validation.istio.io" denied the request: configuration is invalid: ...'
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_module import run_module
 from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_rest_apply import argument_spec, call
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    result = call(module.params, in_controller=False, check_mode=module.check_mode, diff=module._diff)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(argument_spec(), call, modes=True)
 
 
 if __name__ == "__main__":

@@ -136,21 +136,12 @@ cause:
   sample: "credentials rejected (401 Unauthorized: the token or client certificate is not accepted)"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_module import run_module
 from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_rest_read import argument_spec, call
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    result = call(module.params, in_controller=False)
-    # ansible-core renames a module's "results" (the loop key) with a warning; the action plugin of
-    # the same name, which always runs first, hands it back as "results".
-    if "results" in result:
-        result["query_results"] = result.pop("results")
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(argument_spec(), call)
 
 
 if __name__ == "__main__":

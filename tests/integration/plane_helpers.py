@@ -27,6 +27,10 @@ import urllib.request
 
 import yaml
 
+# The kubeconfig writer and the SYNTHETIC API doubles are shared with the unit tests (tests/unit/api_doubles.py).
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit"))
+from api_doubles import SilentServer, write_kubeconfig  # noqa: F401  # pylint: disable=unused-import
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PLANE_DIR = os.path.join(REPO_ROOT, "hack", "plane")
 INVENTORY = os.path.join(REPO_ROOT, "inventory", "homelab")
@@ -38,6 +42,18 @@ RECAP_RE = re.compile(
     r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
     r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 TASK_RE = re.compile(r"^TASK \[(?P<name>[^\]]*)\]", re.MULTILINE)
+
+
+def plane_kubeconfig(plane, path, user, user_name="u"):
+    """A kubeconfig at ``path`` for the plane's API server (its CA), context ``sa``, credential ``user``."""
+    return write_kubeconfig(path, plane.apiserver, user, context="sa", cluster_name="plane", user_name=user_name,
+                            cluster={"certificate-authority": os.path.join(plane.work, "pki", "ca.crt")})
+
+
+def service_account_kubeconfig(plane, tmp_path, namespace, account, duration="1h"):
+    """A plane kubeconfig (context ``sa``) holding a fresh token of the ServiceAccount ``namespace/account``."""
+    token = plane.kubectl("create", "token", account, "-n", namespace, "--duration", duration).stdout.strip()
+    return plane_kubeconfig(plane, tmp_path / ("%s.kubeconfig" % account), {"token": token}, user_name=account)
 
 
 def gateway_chart():

@@ -19,7 +19,7 @@ import sys
 import uuid
 
 import pytest
-from plane_helpers import REPO_ROOT, collections_path, run_playbook
+from plane_helpers import REPO_ROOT, collections_path, run_playbook, service_account_kubeconfig
 
 PLAYBOOK = os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "cluster_apply.yml")
 
@@ -119,25 +119,12 @@ def test_webhook_denial_names_object_and_gives_webhook_message(plane, tmp_path, 
     assert plane.kubectl("get", "virtualservice.networking.istio.io", "bad", "-n", ns, check=False).returncode != 0
 
 
-def _token_kubeconfig(plane, tmp_path, ns, account):
-    token = plane.kubectl("create", "token", account, "-n", ns, "--duration", "1h").stdout.strip()
-    path = tmp_path / ("%s.kubeconfig" % account)
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "sa",
-        "clusters": [{"name": "plane", "cluster": {"server": plane.apiserver,
-                                                   "certificate-authority": os.path.join(plane.work, "pki", "ca.crt")}}],
-        "contexts": [{"name": "sa", "context": {"cluster": "plane", "user": account}}],
-        "users": [{"name": account, "user": {"token": token}}]}))
-    os.chmod(str(path), 0o600)
-    return str(path)
-
-
 def test_forbidden_names_verb_resource_and_object(plane, tmp_path, ns):
     _apply(plane, tmp_path, _objects(ns))
     plane.kubectl("create", "serviceaccount", "reader", "-n", ns)
     plane.kubectl("create", "role", "read-cm", "-n", ns, "--verb=get", "--resource=configmaps")
     plane.kubectl("create", "rolebinding", "read-cm", "-n", ns, "--role=read-cm", "--serviceaccount=%s:reader" % ns)
-    kubeconfig = _token_kubeconfig(plane, tmp_path, ns, "reader")
+    kubeconfig = service_account_kubeconfig(plane, tmp_path, ns, "reader")
     objects = [o for o in _objects(ns, data="3") if o["kind"] == "ConfigMap"]
     result, run = _apply(plane, tmp_path, objects, kubeconfig=kubeconfig, context="sa")
     assert result["failed"] is True, run.summary()

@@ -16,12 +16,9 @@ import subprocess
 import sys
 
 import pytest
-from plane_helpers import ansible_playbook, collections_path
+from plane_helpers import SilentServer, ansible_playbook, collections_path, plane_kubeconfig, write_kubeconfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "unit", "roles"))
-# the repository's silent-server helper (a hung API server)
-from test_api_causes import _Silent
 
 NS = "cluster-read-test"
 
@@ -58,15 +55,7 @@ def _read(name, **args):
 
 
 def _kubeconfig(tmp_path, plane, user, name="kc"):
-    path = tmp_path / name
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "sa",
-        "clusters": [{"name": "plane", "cluster": {"server": plane.apiserver,
-                                                   "certificate-authority": os.path.join(plane.work, "pki", "ca.crt")}}],
-        "contexts": [{"name": "sa", "context": {"cluster": "plane", "user": "u"}}],
-        "users": [{"name": "u", "user": user}]}))
-    os.chmod(str(path), 0o600)
-    return str(path)
+    return plane_kubeconfig(plane, tmp_path / name, user)
 
 
 @pytest.fixture(scope="module")
@@ -163,14 +152,10 @@ def test_401_403_and_exec_plugin(plane, objects, tmp_path):
 
 
 def test_silent_server_times_out(tmp_path):
-    silent = _Silent()
+    silent = SilentServer()
     try:
-        kubeconfig = str(tmp_path / "silent")
-        with open(kubeconfig, "w") as handle:
-            json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "s",
-                       "clusters": [{"name": "c", "cluster": {"server": silent.url, "insecure-skip-tls-verify": True}}],
-                       "contexts": [{"name": "s", "context": {"cluster": "c", "user": "u"}}],
-                       "users": [{"name": "u", "user": {"token": "synthetic"}}]}, handle)
+        kubeconfig = write_kubeconfig(tmp_path / "silent", silent.url, {"token": "synthetic"}, context="s",
+                                      cluster={"insecure-skip-tls-verify": True})
         out = _play(tmp_path, [_read("read", kubeconfig=kubeconfig, timeout=2, discovery=True)])
     finally:
         silent.close()

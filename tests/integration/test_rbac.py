@@ -11,12 +11,11 @@ and the playbooks run with kubeconfigs holding ServiceAccount tokens:
 - cleanup.yml as the converge identity removes what it created.
 """
 
-import json
 import os
 import re
 
 import pytest
-from plane_helpers import CLEANUP, REPO_ROOT, SITE, plane_vars, run_playbook
+from plane_helpers import CLEANUP, REPO_ROOT, SITE, plane_vars, run_playbook, service_account_kubeconfig
 
 OPS_NS = "rbac-egress-ops"
 CLIENT_NS = "rbac-mesh-test"
@@ -40,16 +39,7 @@ def _split(manifest):
 
 
 def _kubeconfig(plane, tmp_path, account):
-    token = plane.kubectl("create", "token", account, "-n", OPS_NS, "--duration", "2h").stdout.strip()
-    path = tmp_path / ("%s.kubeconfig" % account)
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "sa",
-        "clusters": [{"name": "plane", "cluster": {"server": plane.apiserver,
-                                                   "certificate-authority": os.path.join(plane.work, "pki", "ca.crt")}}],
-        "contexts": [{"name": "sa", "context": {"cluster": "plane", "user": account}}],
-        "users": [{"name": account, "user": {"token": token}}]}))
-    os.chmod(path, 0o600)
-    return str(path)
+    return service_account_kubeconfig(plane, tmp_path, OPS_NS, account, duration="2h")
 
 
 @pytest.fixture(scope="module")

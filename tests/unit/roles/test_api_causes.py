@@ -11,18 +11,16 @@ Before the fix every role said "Cannot reach the Kubernetes API ... check the co
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
+from api_doubles import SilentServer, answering_server, write_kubeconfig
 from test_bad_input import PLAYBOOK
 
 ROLES = ["egress_gateway", "test_client", "egress_routes", "registry_only", "calico_policy"]
@@ -36,62 +34,12 @@ def _status_server(code):
     body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
             "reason": "Unauthorized" if code == 401 else "Forbidden",
             "message": "Unauthorized" if code == 401 else FORBIDDEN_MESSAGE}
-    data = json.dumps(body).encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, "http://127.0.0.1:%d" % server.server_address[1]
-
-
-class _Silent:
-    """Accepts TCP connections and never answers (a hung API server)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.conns = []
-        self.stop = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        self.sock.settimeout(0.5)
-        while not self.stop:
-            try:
-                self.conns.append(self.sock.accept()[0])
-            except OSError:
-                continue
-
-    @property
-    def url(self):
-        return "https://127.0.0.1:%d" % self.sock.getsockname()[1]
-
-    def close(self):
-        self.stop = True
-        for conn in self.conns:
-            conn.close()
-        self.sock.close()
+    return answering_server(lambda _request: (code, body))
 
 
 def _kubeconfig(tmp_path, server):
-    path = tmp_path / "config"
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "homelab",
-        "clusters": [{"name": "c", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
-        "contexts": [{"name": "homelab", "context": {"cluster": "c", "user": "u"}}],
-        "users": [{"name": "u", "user": {"token": "synthetic"}}]}))
-    return str(path)
+    return write_kubeconfig(tmp_path / "config", server, {"token": "synthetic"}, context="homelab",
+                            cluster={"insecure-skip-tls-verify": True})
 
 
 def _run(role, kubeconfig, extra=None, timeout=120):
@@ -138,7 +86,7 @@ def test_403_names_the_verb_and_resource(tmp_path):
 
 @pytest.mark.parametrize("role", ["egress_routes", "test_client"])
 def test_silent_api_server_fails_in_bounded_time(role, tmp_path):
-    silent = _Silent()
+    silent = SilentServer()
     try:
         proc, out, seconds = _run(role, _kubeconfig(tmp_path, silent.url), {"%s_api_timeout" % role: 3}, timeout=90)
     finally:

@@ -14,30 +14,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
-import subprocess
 
 import pytest
+from local_play import run_play
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TASKS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "roles", "egress_verify", "tasks", "istioctl.yml"))
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-    egress_verify_root_namespace: istio-system
-    egress_verify_data_plane: true
-    egress_verify_kubeconfig: ""
-    egress_verify_context: ""
-    egress_verify_istioctl_timeout: 5
-    egress_verify_api_timeout: 5
-    egress_verify_analyze_namespaces: [mesh-test, istio-system, mesh-test]
-  tasks:
+PLAY_VARS = {"egress_verify_root_namespace": "istio-system", "egress_verify_data_plane": True,
+             "egress_verify_kubeconfig": "", "egress_verify_context": "", "egress_verify_istioctl_timeout": 5,
+             "egress_verify_api_timeout": 5,
+             "egress_verify_analyze_namespaces": ["mesh-test", "istio-system", "mesh-test"]}
+PLAY_TASKS = """
     - name: An istioctl double
       ansible.builtin.set_fact:
         _egress_verify_istioctl_path: {rc: 0, stdout: /bin/echo}
@@ -57,15 +47,7 @@ PLAY = """
 
 @pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
 def test_answers_per_namespace_and_no_stale_answer(tmp_path):
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY)
-    out = tmp_path / "out.json"
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(play), "-e", json.dumps({"out": str(out), "tasks": TASKS})],
-        capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    data = json.loads(out.read_text())
+    data = run_play(tmp_path, PLAY_TASKS, {"tasks": TASKS}, PLAY_VARS)
     runs = data["first"]["analyze"]["results"]
     assert [(r["item"], r["stdout"], r["rc"]) for r in runs] == [
         ("mesh-test", "analyze -n mesh-test", 0), ("istio-system", "analyze -n istio-system", 0)]

@@ -14,13 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
-import subprocess
 
 import pytest
 import yaml
+from local_play import run_play
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TASKS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "roles", "egress_verify", "tasks",
@@ -29,15 +28,8 @@ with open(os.path.join(HERE, "guide", "sidecar-registry-only.yaml")) as f:
     SIDECAR = yaml.safe_load(f)
 SCOPED = dict(SIDECAR, spec=dict(SIDECAR["spec"], workloadSelector={"labels": {"app": "other"}}))
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-    egress_verify_client_namespace: mesh-test
-    egress_verify_root_namespace: istio-system
-  tasks:
+PLAY_VARS = {"egress_verify_client_namespace": "mesh-test", "egress_verify_root_namespace": "istio-system"}
+PLAY_TASKS = """
     - ansible.builtin.include_tasks: "{{ task_file }}"
       loop: "{{ cases }}"
       loop_control: {loop_var: case}
@@ -80,17 +72,8 @@ def test_registry_only_mode(tmp_path):
     tasks = tmp_path / "tasks.yml"
     with open(TASKS) as f:
         tasks.write_text(f.read() + COLLECT)
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY)
-    out = tmp_path / "out.json"
     cases = [{"mode": mode, "reads": reads} for mode, reads, _want in CASES]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(play),
-         "-e", json.dumps({"out": str(out), "task_file": str(tasks), "cases": cases})],
-        capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    outcomes = json.loads(out.read_text())
+    outcomes = run_play(tmp_path, PLAY_TASKS, {"task_file": str(tasks), "cases": cases}, PLAY_VARS)
     assert [o[0] for o in outcomes] == [want for _m, _r, want in CASES]
     assert outcomes[2][1] == ("REGISTRY_ONLY is not configured: no namespace-wide Sidecar with it in mesh-test or "
                               "istio-system and the mesh config does not set it (egress_verify_registry_only: auto)")

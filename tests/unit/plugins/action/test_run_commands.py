@@ -10,13 +10,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
 import shutil
-import subprocess
 import time
 
 import pytest
+from local_play import run_play
 
 from ansible_collections.homelab.istio_egress.plugins.action.run_commands import TIMEOUT_RC, run_local
 
@@ -50,13 +48,7 @@ def test_output_is_bounded_but_drained():
     assert res["stderr"] == "done"
 
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+PLAY_TASKS = """
     - name: Same commands both ways
       homelab.istio_egress.run_commands:
         commands:
@@ -81,16 +73,8 @@ PLAY = """
 
 @pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible-playbook not on PATH")
 def test_in_process_and_command_module_agree(tmp_path):
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY)
-    out, marker = tmp_path / "out.json", tmp_path / "marker"
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run(
-        ["ansible-playbook", "--check", "-i", "localhost,", str(play),
-         "-e", json.dumps({"out": str(out), "marker": str(marker)})],
-        capture_output=True, text=True, env=env, timeout=180, check=False)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    data = json.loads(out.read_text())
+    marker = tmp_path / "marker"
+    data = run_play(tmp_path, PLAY_TASKS, {"marker": str(marker)}, options=["--check"], timeout=180)
     auto, never = data["both"]
     assert auto["in_process"] is True and never["in_process"] is False
     for res in (auto, never):

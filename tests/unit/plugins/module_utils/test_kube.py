@@ -15,6 +15,7 @@ __metaclass__ = type
 import json
 
 import pytest
+from api_doubles import SilentServer, kubeconfig_doc, write_kubeconfig
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils import kube
 
@@ -74,10 +75,7 @@ def test_host_and_token_need_no_kubeconfig(monkeypatch, tmp_path):
 
 @pytest.mark.skipif(not kube.HAS_KUBERNETES, reason="needs the kubernetes client")
 def test_kubeconfig_as_dict_and_bad_kubeconfig(tmp_path):
-    config = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-              "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:6443"}}],
-              "users": [{"name": "u", "user": {"token": "synthetic"}}],
-              "contexts": [{"name": "c", "context": {"cluster": "x", "user": "u"}}]}
+    config = kubeconfig_doc("https://127.0.0.1:6443", {"token": "synthetic"}, context="c", cluster_name="x")
     client = kube.api_client({"kubeconfig": config})
     assert client.configuration.host == "https://127.0.0.1:6443"
     assert client.default_request_timeout == (kube.CONNECT_TIMEOUT, kube.DEFAULT_READ_TIMEOUT)
@@ -135,22 +133,14 @@ def test_every_call_of_core_client_is_bounded(tmp_path):
     egress_log_assert calls core_client(kubeconfig, context) and the client's methods without a timeout:
     the client's default request timeout bounds them (before: they waited forever).
     """
-    import socket
     import time
 
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    port = srv.getsockname()[1]
-    config = tmp_path / "kubeconfig"
-    config.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:%d" % port,
-                                               "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "u", "user": {"token": "synthetic"}}],
-        "contexts": [{"name": "c", "context": {"cluster": "x", "user": "u"}}]}))
+    srv = SilentServer()
+    port = srv.port
+    config = write_kubeconfig(tmp_path / "kubeconfig", srv.url, {"token": "synthetic"}, context="c",
+                              cluster={"insecure-skip-tls-verify": True}, cluster_name="x")
     try:
-        core = kube.core_client(str(config), None)
+        core = kube.core_client(config, None)
         core.api_client.default_request_timeout = kube.request_timeout(1.5)
         start = time.monotonic()
         with pytest.raises(Exception) as err:

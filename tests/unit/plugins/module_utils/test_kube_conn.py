@@ -16,6 +16,7 @@ import os
 
 import pytest
 import yaml
+from api_doubles import kubeconfig_doc
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils import kube_conn, kube_rest
 
@@ -171,10 +172,9 @@ PAIR_IDS = ["ca", "cert", "key", "token"]
 
 
 def _bare(section, fields):
-    cluster, user = {"server": "https://api.lab:6443"}, {}
-    (cluster if section == "cluster" else user).update(fields)
-    return {"current-context": "lab", "contexts": [{"name": "lab", "context": {"cluster": "c", "user": "u"}}],
-            "clusters": [{"name": "c", "cluster": cluster}], "users": [{"name": "u", "user": user}]}
+    if section == "cluster":
+        return kubeconfig_doc("https://api.lab:6443", {}, context="lab", cluster=fields)
+    return kubeconfig_doc("https://api.lab:6443", fields, context="lab")
 
 
 ALL_PAIR_KEYS = {"ca_data", "ca_file", "cert_data", "cert_file", "key_data", "key_file", "token", "token_file"}

@@ -10,19 +10,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import http.server
 import json
-import os
 import socket
-import sys
 import threading
 import time
 
 import pytest
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles"))
-# the repository's silent-server helper (a hung API server)
-from test_api_causes import _Silent
+from api_doubles import SilentServer, answering_server
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils import kube_read, kube_rest
 from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_rest_read import call, run
@@ -37,26 +31,13 @@ def _server(routes):
     """routes: path -> (status, body dict or bytes); counts connections."""
     seen = {"connections": set(), "paths": []}
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(request):
+        seen["connections"].add(request.client_address)
+        seen["paths"].append(request.path)
+        return routes.get(request.path.split("?")[0], (404, {"kind": "Status", "code": 404}))
 
-        def do_GET(self):
-            seen["connections"].add(self.client_address)
-            seen["paths"].append(self.path)
-            status, body = routes.get(self.path.split("?")[0], (404, {"kind": "Status", "code": 404}))
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, "http://127.0.0.1:%d" % server.server_address[1], seen
+    server, url = answering_server(answer, protocol_version="HTTP/1.1")
+    return server, url, seen
 
 
 @pytest.fixture
@@ -120,7 +101,7 @@ def test_answer_above_the_cap_is_refused(serve):
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_silent_server_times_out_in_bounded_time(scheme):
-    silent = _Silent()
+    silent = SilentServer()
     try:
         settings = {"server": silent.url.replace("https://", scheme + "://"), "insecure": True}
         start = time.monotonic()

@@ -22,11 +22,11 @@ __metaclass__ = type
 
 import json
 import os
-import socket
 import threading
 import time
 
 import pytest
+from api_doubles import SilentServer, write_kubeconfig
 from test_egress_log_assert import LOGS, MODULE, by_name, finish, no_traceback, start
 
 try:
@@ -148,14 +148,9 @@ def api(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     tmp = tmp_path_factory.mktemp("live")
-    kubeconfig = tmp / "kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
-        "clusters": [{"name": "fake", "cluster": {"server": "http://127.0.0.1:%d" % server.server_port}}],
-        "users": [{"name": "fake", "user": {"token": "fake-token"}}],
-        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}],
-    }))
-    yield {"kubeconfig": str(kubeconfig), "tmp": tmp}
+    kubeconfig = write_kubeconfig(tmp / "kubeconfig", "http://127.0.0.1:%d" % server.server_port,
+                                  {"token": "fake-token"}, context="fake", cluster_name="fake", user_name="fake")
+    yield {"kubeconfig": kubeconfig, "tmp": tmp}
     RELEASE.set()
     server.shutdown()
     server.server_close()
@@ -284,49 +279,14 @@ def test_max_bytes_bounds_the_read_and_the_proof(run):
     assert present["passed"] is True and present["count"] == 1 and present["complete"] is False
 
 
-class _Silent(object):
-    """A TCP server on 127.0.0.1 that accepts and never answers."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []
-        self.stop = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        self.sock.settimeout(0.5)
-        while not self.stop:
-            try:
-                conn, _addr = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.conns.append(conn)  # held open, never read or answered
-
-    def close(self):
-        self.stop = True
-        for conn in self.conns:
-            conn.close()
-        self.sock.close()
-
-
 def test_silent_api_server_and_stalled_log_stream_do_not_hang(api):
-    silent = _Silent()
+    silent = SilentServer()
     try:
-        kubeconfig = api["tmp"] / "silent-kubeconfig"
-        kubeconfig.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "silent",
-            "clusters": [{"name": "silent", "cluster": {"server": "http://127.0.0.1:%d" % silent.port}}],
-            "users": [{"name": "silent", "user": {"token": "fake-token"}}],
-            "contexts": [{"name": "silent", "context": {"cluster": "silent", "user": "silent"}}],
-        }))
+        kubeconfig = write_kubeconfig(api["tmp"] / "silent-kubeconfig", "http://127.0.0.1:%d" % silent.port,
+                                      {"token": "fake-token"}, context="silent", cluster_name="silent",
+                                      user_name="silent")
         tasks = [
-            {"name": "silent", MODULE: {"host": "httpbin.org", "timeout": 2, "kubeconfig": str(kubeconfig)},
+            {"name": "silent", MODULE: {"host": "httpbin.org", "timeout": 2, "kubeconfig": kubeconfig},
              "ignore_errors": True},
             {"name": "stalled stream", MODULE: {"namespace": "stall", "host": "httpbin.org", "expect": "absent",
                                                 "timeout": 2, "kubeconfig": api["kubeconfig"]},

@@ -31,6 +31,7 @@ import threading
 import time
 
 import pytest
+from api_doubles import write_kubeconfig
 
 from ansible_collections.homelab.istio_egress.plugins.module_utils import kube
 
@@ -113,13 +114,8 @@ class Server:
 
 
 def kubeconfig(tmp_path, server_url):
-    path = tmp_path / "kubeconfig"
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "silent",
-        "clusters": [{"name": "silent", "cluster": {"server": server_url, "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "u", "user": {"token": "synthetic-token"}}],
-        "contexts": [{"name": "silent", "context": {"cluster": "silent", "user": "u"}}]}))
-    return str(path)
+    return write_kubeconfig(tmp_path / "kubeconfig", server_url, {"token": "synthetic-token"}, context="silent",
+                            cluster={"insecure-skip-tls-verify": True}, cluster_name="silent")
 
 
 def run_module(tmp_path, args, env=None):

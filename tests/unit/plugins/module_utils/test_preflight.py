@@ -86,26 +86,26 @@ def test_extra_vars_as_strings_are_read_like_jinja():
      ["Invalid egress gateway input: egress_gateway_chart_version 'latest' must be X.Y.Z (or X.Y-<build>)."]),
     ({"egress_gateway_release_name": "Egress_GW", "egress_gateway_wait_timeout": "5 minutes"},
      [("Invalid egress gateway input: egress_gateway_release_name 'Egress_GW' must be a DNS label (lowercase letters, "
-      "digits, '-', at most 63); egress_gateway_wait_timeout '5 minutes' must be a Go duration such as 300s or 5m.")]),
+       "digits, '-', at most 63); egress_gateway_wait_timeout '5 minutes' must be a Go duration such as 300s or 5m.")]),
     ({"egress_gateway_chart_repo_url": "istio-release.storage.googleapis.com/charts"},
      [("Invalid egress gateway input: egress_gateway_chart_repo_url 'istio-release.storage.googleapis.com/charts' must "
-      "be an http(s):// or oci:// URL (or set egress_gateway_chart_path).")]),
+       "be an http(s):// or oci:// URL (or set egress_gateway_chart_path).")]),
     ({"egress_gateway_pending_release_grace": 0},
      ["Invalid egress gateway input: egress_gateway_pending_release_grace (0) must be > 0 seconds."]),
     ({"egress_gateway_labels": {"istio": "egressgateway,app!=x"}},
      [("egress_gateway_labels value \"egressgateway,app!=x\" of istio is not a valid label value (at most 63 of letters, "
-      "digits, '-', '_', '.', starting and ending alphanumeric; no ',', '=', '!', spaces or quotes): egress_gateway_labels "
-      "must be a non-empty map of valid label keys and string values (the guide's {istio: egressgateway}); nothing was "
-      "changed.")]),
+       "digits, '-', '_', '.', starting and ending alphanumeric; no ',', '=', '!', spaces or quotes): egress_gateway_labels "
+       "must be a non-empty map of valid label keys and string values (the guide's {istio: egressgateway}); nothing was "
+       "changed.")]),
     ({"egress_gateway_api_timeout": 0},
      [("egress_gateway_api_timeout (0) must be > 0 seconds: egress_gateway_labels must be a non-empty map of valid label "
-      "keys and string values (the guide's {istio: egressgateway}); nothing was changed.")]),
+       "keys and string values (the guide's {istio: egressgateway}); nothing was changed.")]),
     ({"egress_gateway_service_ports": [{"name": "https", "port": 0, "targetPort": 8443}]},
      [("egress_gateway_service_ports must list ports with unique DNS-label names (at most 15 characters) and unique port "
-      "numbers, port and targetPort between 1 and 65535; got [{\"name\": \"https\", \"port\": 0, \"targetPort\": 8443}].")]),
+       "numbers, port and targetPort between 1 and 65535; got [{\"name\": \"https\", \"port\": 0, \"targetPort\": 8443}].")]),
     ({"egress_gateway_ha_enabled": True},
      [("egress_gateway_replicas is 1: it must be at least 1, and at least 2 when egress_gateway_ha_enabled is true (a "
-      "PodDisruptionBudget over one replica blocks every node drain).")]),
+       "PodDisruptionBudget over one replica blocks every node drain).")]),
 ])
 def test_egress_gateway_refusals(changes, expected):
     assert preflight.egress_gateway_input_problems(_with(GATEWAY, **changes)) == expected
@@ -166,8 +166,8 @@ def test_test_client_labels_without_injection_are_refused_only_when_present():
     labels = {"team": "a"}
     problems = preflight.test_client_input_problems(_with(CLIENT, test_client_namespace_labels=labels))
     assert problems == [("test_client_namespace_labels {\"team\": \"a\"} do not turn sidecar injection on: add "
-                        "istio-injection: enabled (guide §4.1) or istio.io/rev: <revision>. Without a sidecar the "
-                        "mesh cannot steer the client's egress.")]
+                         "istio-injection: enabled (guide §4.1) or istio.io/rev: <revision>. Without a sidecar the "
+                         "mesh cannot steer the client's egress.")]
     assert preflight.test_client_input_problems(_with(CLIENT, test_client_namespace_labels=labels,
                                                       test_client_state="absent")) == []
 
@@ -175,17 +175,17 @@ def test_test_client_labels_without_injection_are_refused_only_when_present():
 @pytest.mark.parametrize("changes, expected", [
     ({"egress_routes_root_namespace": "Istio", "egress_routes_gateway_name": "gw_1"},
      ("Invalid egress routes input: egress_routes_root_namespace, egress_routes_gateway_name must be DNS labels "
-     "(lowercase letters, digits, '-').")),
+      "(lowercase letters, digits, '-').")),
     ({"egress_routes_gateway_port": 0}, ("Invalid egress routes input: egress_routes_gateway_port (0) must be between 1 "
-     "and 65535.")),
+                                         "and 65535.")),
     ({"egress_routes_cluster_domain": "Cluster.Local"}, ("Invalid egress routes input: egress_routes_cluster_domain "
-     "'Cluster.Local' must be a DNS name such as cluster.local.")),
+                                                         "'Cluster.Local' must be a DNS name such as cluster.local.")),
     ({"egress_routes_api_timeout": 0}, "Invalid egress routes input: egress_routes_api_timeout (0) must be > 0 seconds."),
     ({"egress_routes_gateway_selector": {"istio": "egressgateway,app!=x"}},
      ("Invalid egress routes input: egress_routes_gateway_selector value \"egressgateway,app!=x\" of istio is not a valid "
-     "label value (at most 63 of letters, digits, '-', '_', '.', starting and ending alphanumeric; no ',', '=', '!', "
-     "spaces or quotes) (it must equal the gateway pods' labels, egress_gateway_labels, and becomes part of label "
-     "selectors).")),
+      "label value (at most 63 of letters, digits, '-', '_', '.', starting and ending alphanumeric; no ',', '=', '!', "
+      "spaces or quotes) (it must equal the gateway pods' labels, egress_gateway_labels, and becomes part of label "
+      "selectors).")),
 ])
 def test_egress_routes_refusals(changes, expected):
     assert preflight.egress_routes_input_problems(_with(ROUTES, **changes), HOSTS) == [expected]
@@ -195,7 +195,7 @@ def test_egress_routes_hosts_go_through_the_host_rule():
     hosts = [dict(HOSTS[0], port=0)]
     assert preflight.egress_routes_input_problems(ROUTES, hosts) == [
         ("Invalid egress_routes_hosts: port(s) 0 are not integers between 1 and 65535; expected items like "
-        "{host: httpbin.org, port: 443}.")]
+         "{host: httpbin.org, port: 443}.")]
 
 
 @pytest.mark.parametrize("changes, fragment", [
@@ -210,7 +210,7 @@ def test_egress_routes_hosts_go_through_the_host_rule():
     ({"registry_only_api_timeout": "0"}, "registry_only_api_timeout (0) must be > 0 seconds"),
     ({"registry_only_sidecar_name": "Default"},
      ("registry_only_sidecar_name 'Default', registry_only_istiod_namespace 'istio-system' and "
-     "registry_only_istiod_release_name 'istiod' must be DNS labels")),
+      "registry_only_istiod_release_name 'istiod' must be DNS labels")),
 ])
 def test_registry_only_refusals(changes, fragment):
     problems = preflight.registry_only_input_problems(_with(REGISTRY, **changes))
@@ -237,11 +237,11 @@ def test_registry_only_root_namespace_is_refused_twice_over():
     ({"calico_policy_istiod_port": 70000}, "calico_policy_istiod_port (70000) must be between 1 and 65535"),
     ({"calico_policy_pod_cidr": "10.233.64.0/40"},
      ("calico_policy_pod_cidr / calico_policy_extra_allowed_nets [\"10.233.64.0/40\"] must be IPv4 CIDRs such as "
-     "10.233.64.0/18.")),
+      "10.233.64.0/18.")),
     ({"calico_policy_extra_allowed_nets": ["10.0.0.1"]}, "[\"10.0.0.1\"] must be IPv4 CIDRs"),
     ({"calico_policy_nodelocaldns_ip": "169.254.25.300"}, "calico_policy_nodelocaldns_ip '169.254.25.300' must be an IPv4"),
     ({"calico_policy_apiserver_nets": ["192.0.2.10", "example.org"]}, ("calico_policy_apiserver_nets [\"192.0.2.10\", "
-     "\"example.org\"] must list IPv4 addresses or CIDRs")),
+                                                                       "\"example.org\"] must list IPv4 addresses or CIDRs")),
     ({"calico_policy_apiserver_port": "x"}, "calico_policy_apiserver_port (x) must be between 1 and 65535"),
     ({"calico_policy_api_timeout": 0}, "calico_policy_api_timeout (0) must be > 0 seconds"),
 ])

@@ -47,7 +47,7 @@ REPORT_KEYS = ("passed", "verdict", "complete", "no_failures", "failures", "summ
 
 
 def argument_spec():
-    return dict((k, dict(v)) for k, v in ARGUMENT_SPEC.items())
+    return {k: dict(v) for k, v in ARGUMENT_SPEC.items()}
 
 
 def _differs(path, data):

@@ -21,6 +21,8 @@ import json
 import os
 import pwd
 
+from ansible import constants as C
+
 from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_read import LOCAL_CONNECTIONS
 from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_write import argument_spec, run
 from ansible_collections.homelab.istio_egress.plugins.plugin_utils.controller_first import ControllerFirstAction
@@ -40,6 +42,18 @@ def _plain(value):
 class ActionModule(ControllerFirstAction):
     MODULE = "homelab.istio_egress.egress_verify_report"
 
+    def run(self, tmp=None, task_vars=None):
+        self._task_vars = task_vars or {}
+        return super(ActionModule, self).run(tmp, task_vars)
+
+    def _inject_invocation(self):
+        """Whether a module's result would carry ``invocation``: always before ansible-core 2.21, since
+        then only with INJECT_INVOCATION (AnsibleModule drops the key otherwise)."""
+        try:
+            return bool(C.config.get_config_value("INJECT_INVOCATION", variables=self._task_vars))
+        except Exception:  # no such setting: ansible-core < 2.21
+            return True
+
     def in_controller(self):
         return self.connection_name() in LOCAL_CONNECTIONS and not self._play_context.become
 
@@ -53,5 +67,7 @@ class ActionModule(ControllerFirstAction):
         params = dict(params, facts=json.loads(json.dumps(params["facts"], default=_plain)))
         home = os.environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
         result = run(params, bool(self._task.check_mode), self._loader.get_basedir(), home)
+        if not self._inject_invocation():
+            result.pop("invocation", None)
         result["in_controller"] = True
         return result

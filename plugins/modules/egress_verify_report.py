@@ -72,6 +72,11 @@ attributes:
 notes:
   - Runs on the host the play targets (the controller for a play on localhost); the report directory is on
     that host.
+  - For a task on the controller's own local connection without C(become) (a play on localhost, or a task
+    delegated to the implicit localhost), the action plugin of the same name runs this module's code in
+    the controller's process instead of starting a module process; the result, the files and the
+    resolution of O(dest) are the same (a relative O(dest) starts in the playbook's directory, where Ansible
+    runs a module over the local connection). Any other connection, or C(become), runs the module.
 seealso:
   - module: homelab.istio_egress.egress_log_assert
   - module: homelab.istio_egress.istio_proxy_config
@@ -201,6 +206,11 @@ files:
   type: list
   elements: str
   sample: ["reports/20261127T101500Z/report.json", "reports/20261127T101500Z/report.md"]
+in_controller:
+  description: True when it ran in the controller's process (action plugin), false when the module ran.
+  returned: always
+  type: bool
+  sample: true
 markdown:
   description: The rendered report.md text.
   returned: when O(return_markdown=true)
@@ -210,62 +220,10 @@ markdown:
 
 import os
 import pwd
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_render import report_directory
-from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_report import (
-    VerifyReportError,
-    build_report,
-    render_json,
-    render_junit,
-    render_markdown,
-    report_facts,
-)
-
-FILES = (
-    ("json", "report.json", render_json),
-    ("md", "report.md", render_markdown),
-    ("junit", "junit.xml", render_junit),
-)
-
-
-def _differs(path, data):
-    try:
-        with open(path, "rb") as fh:
-            return fh.read() != data
-    except (IOError, OSError):
-        return True
-
-
-def _safe_facts(facts):
-    try:
-        return report_facts(facts) if isinstance(facts, dict) else facts
-    except Exception:
-        return "<redacted>"
-
-
-def _write_private(dest, name, data):
-    """Write dest/name with mode 0600 through a temporary file with an unpredictable name.
-
-    The report holds the cluster's object names and proxy facts (issue 12):
-    the directory is created 0700, and an existing one is left as it is.
-    """
-    if not os.path.isdir(dest):
-        os.makedirs(dest, 0o700)
-        os.chmod(dest, 0o700)  # makedirs' mode is filtered by the umask
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=dest)  # 0600, O_EXCL, random name
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, os.path.join(dest, name))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from ansible_collections.homelab.istio_egress.plugins.module_utils.verify_write import argument_spec, run
 
 
 def _home():
@@ -274,72 +232,12 @@ def _home():
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            facts=dict(type="dict", required=True),
-            dest=dict(type="path", default=""),
-            formats=dict(type="list", elements="str", choices=["json", "md", "junit"],
-                         default=["json", "md", "junit"]),
-            return_markdown=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    # The echoed arguments (invocation) would carry the raw pods, env values
-    # included, into the task result: echo the redacted facts instead (issue 12).
-    invocation = {"module_args": dict(module.params, facts=_safe_facts(module.params["facts"]))}
-    try:
-        report = build_report(module.params["facts"])
-        rendered = [(name, fn(report)) for key, name, fn in FILES if key in module.params["formats"]]
-    except VerifyReportError as exc:
-        module.fail_json(msg="egress_verify_report: %s" % exc, invocation=invocation)
-    except Exception as exc:
-        # The pure functions validate the shapes they read; anything that still
-        # escapes is one sentence, never a traceback (issue 10).
-        module.fail_json(msg="egress_verify_report: the facts have an unexpected shape (%s: %s); "
-                             "collect them with the egress_verify role" % (type(exc).__name__, to_native(exc)),
-                         invocation=invocation)
-
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     # Resolved here, on the host that writes the files (not on the controller): a relative dest
     # starts in this process's working directory (docs/egress_verify.md "Where the report goes").
-    dest = report_directory(module.params["dest"], os.getcwd(), _home())
-    files, changed = [], False
-    if dest:
-        for name, text in rendered:
-            path = os.path.join(dest, name)
-            data = to_bytes(text, errors="surrogate_or_strict")
-            files.append(path)
-            if not _differs(path, data):
-                continue
-            changed = True
-            if module.check_mode:
-                continue
-            try:
-                _write_private(dest, name, data)
-            except (IOError, OSError) as exc:
-                module.fail_json(msg="egress_verify_report: could not write %s: %s" % (path, to_native(exc)),
-                                 invocation=invocation)
-
-    result = dict(
-        changed=changed,
-        passed=report["passed"],
-        verdict=report["verdict"],
-        complete=report["complete"],
-        no_failures=report["no_failures"],
-        failures=report["failures"],
-        summary=report["summary"],
-        counts=report["counts"],
-        checks=report["checks"],
-        failed_checks=report["failed_checks"],
-        not_run_checks=report["not_run_checks"],
-        diagnosis=report["diagnosis"],
-        hops=report["hops"],
-        settle=report["settle"],
-        dest=dest,
-        files=files,
-        invocation=invocation,
-    )
-    if module.params["return_markdown"]:
-        result["markdown"] = render_markdown(report)
+    result = run(module.params, module.check_mode, os.getcwd(), _home())
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

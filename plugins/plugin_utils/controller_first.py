@@ -22,7 +22,10 @@ from ansible_collections.homelab.istio_egress.plugins.module_utils.kube_read imp
 
 
 class ControllerFirstAction(ActionBase):
-    """Subclasses set MODULE and implement argument_spec() and run_engine(params, deadline)."""
+    """Subclasses set MODULE and implement argument_spec() and run_engine(params, deadline).
+
+    ``in_controller()`` decides; by default a task on the controller (kube_read.runs_in_controller).
+    """
 
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -38,12 +41,19 @@ class ControllerFirstAction(ActionBase):
         """The module's result in the in-process shape (hook for keys ansible-core treats specially)."""
         return result
 
+    def connection_name(self):
+        """The connection plugin the task resolved to (a delegated task's own)."""
+        return getattr(self._connection, "transport", None) or self._play_context.connection
+
+    def in_controller(self):
+        """Whether the engine runs here (hook: a subclass may ask for more than a local target)."""
+        return runs_in_controller(self.connection_name(), self._task.delegate_to)
+
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
         result = super(ControllerFirstAction, self).run(tmp, task_vars)
         del tmp
-        connection = getattr(self._connection, "transport", None) or self._play_context.connection
-        if not runs_in_controller(connection, self._task.delegate_to):
+        if not self.in_controller():
             result.update(self.from_module(
                 self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)))
             result["in_controller"] = False

@@ -54,6 +54,12 @@ CASES = [
      "Invalid egress_routes_hosts: port(s) 0 are not integers between 1 and 65535"),
     ("verify-port-zero", "egress_verify", {"egress_verify_hosts": [{"host": "httpbin.org", "port": 0}]},
      "egress_verify: bad egress_verify_hosts - port(s) 0 are not integers between 1 and 65535"),
+    # One fail task checks every egress_verify input before anything runs (it renders its message only
+    # when it fails); the settle bounds are checked there too, no longer after the cluster was read.
+    ("verify-calls-zero", "egress_verify", {"egress_verify_calls": 0},
+     "egress_verify: bad input - egress_verify_hosts must be a non-empty list"),
+    ("verify-settle-negative", "egress_verify", {"egress_verify_settle_timeout": -1},
+     "egress_verify_settle_timeout (-1) must be >= 0 seconds (0: do not wait)"),
     ("verify-ftp-url", "egress_verify", {"egress_verify_hosts": [{"host": "httpbin.org", "url": "ftp://httpbin.org/"}]},
      'url(s) \\"ftp://httpbin.org/\\" are not http(s) URLs'),
     ("unknown-placement", "egress_routes", {"egress_routes_placement": "default"},

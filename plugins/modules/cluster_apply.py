@@ -141,7 +141,8 @@ plan:
   description:
     - With O(guard), what the call does to each object, in order; C(action) is V(create), V(update),
       V(unchanged), V(adopt) or V(refuse) (what a real run would do, in check mode). C(summary) says it in words.
-    - In diff mode the plan is also the first item of C(diff), so C(--diff) prints it.
+    - In diff mode the plan is also the first item of C(diff), so C(--diff) prints it when the task is changed
+      (Ansible prints no diff for an unchanged task; RV(msg) still carries it).
   returned: when guard is true and the objects could be read
   type: dict
   sample: {entries: [{id: Gateway mesh-test/istio-egressgateway, action: adopt}],

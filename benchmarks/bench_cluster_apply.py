@@ -60,9 +60,9 @@ def objects(namespace: str) -> list:
                              "subsets": [{"name": f"h{n:03d}"}]}})
         out.append({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
                     "metadata": dict(meta, name=f"direct-h{n:03d}-through-egress"),
-                    "spec": {"hosts": [host], "tls": [{"match": [{"port": 443, "sniHosts": [host]}],
-                                                        "route": [{"destination": {"host": host,
-                                                                                   "port": {"number": 443}}}]}]}})
+                    "spec": {"hosts": [host],
+                             "tls": [{"match": [{"port": 443, "sniHosts": [host]}],
+                                      "route": [{"destination": {"host": host, "port": {"number": 443}}}]}]}})
     return out
 
 

@@ -57,7 +57,7 @@ options:
   guard:
     description:
       - Refuse to take over someone else's objects. An existing object of the same kind, namespace and name that
-        lacks the label C(app.kubernetes.io/managed-by=homelab.istio_egress) was not created by this collection:
+        lacks the label C(app.kubernetes.io/managed-by=homelab.istio_egress) was not created by this collection;
         the call then fails with one sentence naming it and writes nothing, also in check mode (unless O(adopt)).
       - Every manifest must then carry that label, or the next run would refuse what this one writes.
       - Off by default, as for any apply module; the collection's roles always turn it on.
@@ -72,7 +72,7 @@ options:
     default: false
   owner_role:
     description:
-      - Who applies, in the messages of O(guard) (the collection's role, such as V(egress_routes)): the refusal
+      - Who applies, in the messages of O(guard) (the collection's role, such as V(egress_routes)); the refusal
         names it and its remedy C(<owner_role>_adopt=true). Without it the messages say C(cluster_apply) and
         O(adopt).
     type: str

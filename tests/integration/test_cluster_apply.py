@@ -260,6 +260,6 @@ def test_guard_refuses_someone_elses_object_among_many_and_writes_nothing(plane,
     # The re-run: one LIST instead of twelve GETs, twelve dry-runs, nothing written.
     again, run = _apply(plane, tmp_path, objects, guard=True, owner_role="test_client")
     assert _actions(again) == ["unchanged"] * 12 and again["changed"] is False, run.summary()
-    assert again["msg"] == "test_client leaves unchanged %s." % ", ".join("ConfigMap %s/cm-%02d" % (ns, n)
-                                                                         for n in range(12))
+    unchanged = ", ".join("ConfigMap %s/cm-%02d" % (ns, n) for n in range(12))
+    assert again["msg"] == "test_client leaves unchanged %s." % unchanged
     assert again["requests"] <= 1 + 1 + 12 + 1, again["requests"]

@@ -31,6 +31,7 @@ class FilterModule(object):
             "with_ownership": _wrap(ownership.with_ownership),
             "ownership_queries": _wrap(ownership.ownership_queries),
             "ownership_plan": _wrap(ownership.ownership_plan),
+            "ownership_refusal": _wrap(ownership.refusal_message),
             "foreign_objects": _wrap(ownership.foreign_objects),
             "is_owned": _wrap(ownership.is_owned),
             "namespace_problems": _wrap(rules.namespace_problems),

@@ -14,8 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
-from ansible_collections.homelab.istio_egress.plugins.module_utils import kube_read
+from ansible_collections.homelab.istio_egress.plugins.module_utils import kube_read, ownership
 from ansible_collections.homelab.istio_egress.plugins.module_utils.api_errors import api_error_cause
 
 DEFAULT_FIELD_MANAGER = "homelab.istio_egress"
@@ -24,6 +25,9 @@ DEFAULT_FIELD_MANAGER = "homelab.istio_egress"
 APPLY_ARG_SPEC = {
     "objects": {"type": "raw", "required": True},
     "field_manager": {"type": "str", "default": DEFAULT_FIELD_MANAGER},
+    "guard": {"type": "bool", "default": False},
+    "adopt": {"type": "bool", "default": False},
+    "owner_role": {"type": "str"},
 }
 
 # Written by the API server on every write (or by the apply itself): never a difference the
@@ -32,6 +36,8 @@ VOLATILE_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "c
 # What a manifest copied from a live read may carry and an apply must not send (the API server
 # refuses managedFields in an apply; a resourceVersion would turn the apply into a precondition).
 NOT_SENT_METADATA = VOLATILE_METADATA + ("deletionTimestamp", "deletionGracePeriodSeconds")
+
+_ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 ACTIONS = ("created", "updated", "unchanged")
@@ -63,6 +69,27 @@ def validate_field_manager(value):
     if not isinstance(value, str) or not value.strip() or len(value) > 128:
         raise _bad("field_manager", value, "a non-empty name of at most 128 characters such as homelab.istio_egress")
     return value
+
+
+def validate_guard(entries, guard, adopt, owner_role):
+    """The ownership options: (guard, adopt, owner_role) or ApplyInputError naming the option.
+
+    With the guard on, every manifest must carry the collection's managed-by label: an object
+    written without it would be someone else's to the next run (ownership.is_owned).
+    """
+    if owner_role is not None and (not isinstance(owner_role, str) or not _ROLE.match(owner_role)):
+        raise _bad("owner_role", owner_role, "a role name such as egress_routes (lowercase letters, digits, _ and -)")
+    if not guard:
+        if adopt:
+            raise _bad("adopt", adopt, "false while guard is false: adopt only changes what the ownership guard "
+                       "refuses; set guard: true")
+        return False, False, owner_role
+    for entry in entries:
+        if not ownership.is_owned(entry["manifest"]):
+            raise _bad("objects[%d].metadata.labels" % entry["index"], (entry["manifest"]["metadata"].get("labels")),
+                       "%s=%s with guard: true, or the next run would refuse the object this one writes "
+                       "(the roles render ownership.ownership_labels)" % (ownership.MANAGED_BY_KEY, ownership.MANAGED_BY))
+    return True, bool(adopt), owner_role
 
 
 def validate_object(index, obj):
@@ -205,11 +232,56 @@ def done_text(results, check_mode=False):
     return ("checked before it: " if check_mode else "already applied: ") + ", ".join(parts)
 
 
-def failure_message(entry, step, cause, results, check_mode=False):
-    """One sentence: the object, the step, the cause, and what was applied before it."""
+def failure_message(entry, step, cause, results, check_mode=False, parallel=False):
+    """One sentence: the object, the step, the cause, and what was applied before it.
+
+    ``parallel``: the objects were written by a pool, so "before it" means "besides it".
+    """
     later = " (the objects after it were not applied)" if not check_mode else " (check mode: nothing was written)"
+    if parallel and not check_mode:
+        later = " (the objects not listed were not applied)"
     return "%s (objects[%d]): %s failed: %s; %s%s" % (
         label(entry), entry["index"], step, cause, done_text(results, check_mode), later)
+
+
+_PLAN_WORDS = {"created": "create", "updated": "update", "unchanged": "unchanged"}
+
+
+def guard_plan(entries, lives, adopt):
+    """ownership.ownership_plan of the call: ``lives[i]`` is entries[i]'s live object or None."""
+    live = []
+    for entry, obj in zip(entries, lives):
+        if obj is not None:
+            # List items lack apiVersion/kind; the rule keys objects by group, kind, namespace, name.
+            live.append(dict(obj, apiVersion=entry["api_version"], kind=entry["kind"]))
+    return ownership.ownership_plan([e["manifest"] for e in entries], live, adopt, "present")
+
+
+def applied_plan(plan, actions):
+    """``plan`` with the apply's own outcome for the collection's objects, as the result shows it.
+
+    ``actions[i]`` is created/updated/unchanged, or None for an object not applied (a failure
+    before it). The dry-run decides update/unchanged (ownership._would_change only guesses);
+    adopt and refuse stay the ownership rule's.
+    """
+    entries = []
+    for item, action in zip(plan["entries"], actions):
+        word = item["action"]
+        if word in ("create", "update", "unchanged") and action in _PLAN_WORDS:
+            word = _PLAN_WORDS[action]
+        entries.append({"id": item["id"], "action": word})
+    return {"entries": entries, "refused": list(plan["refused"]), "summary": ownership.plan_summary(entries)}
+
+
+def plan_text(plan, owner_role=None):
+    """``egress_routes would create ...; leaves unchanged ....``: the plan as the roles used to print it."""
+    return "%s %s." % (owner_role or "cluster_apply", plan["summary"])
+
+
+def read_failure_message(entry, step, cause):
+    """A failure while reading, before any write: one sentence, and that nothing was written."""
+    return "%s (objects[%d]): %s failed: %s; nothing was written (every object is read before any write)" % (
+        label(entry), entry["index"], step, cause)
 
 
 def summary(results):

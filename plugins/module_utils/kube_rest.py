@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import json
 import os
 import socket
@@ -236,6 +237,15 @@ class Client(object):
             self.proxy = (phost, pport, tunnel)
         self.conn = None
         self.requests = 0
+
+    def sibling(self):
+        """A client with the same settings, TLS context and headers on a connection of its own
+        (cluster_apply's write pool: one connection per thread)."""
+        other = copy.copy(self)
+        other.headers = dict(self.headers)
+        other.conn = None
+        other.requests = 0
+        return other
 
     def _connect(self, timeout):
         host, port = (self.proxy[0], self.proxy[1]) if self.proxy else (self.host, self.port)

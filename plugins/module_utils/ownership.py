@@ -205,6 +205,20 @@ def plan_summary(items):
     return "; ".join(parts) if parts else "no objects"
 
 
+def refusal_message(refused, role=None):
+    """The one sentence a converge fails with when objects of its names are someone else's.
+
+    ``refused``: the ``refused`` ids of an ownership_plan; ``role``: who refuses (a role of the
+    collection, whose ``<role>_adopt`` is the remedy), else cluster_apply and its ``adopt`` option.
+    """
+    who = role or "cluster_apply"
+    remedy = ("set %s_adopt=true" % role) if role else "set the option adopt to true"
+    return ("%s refuses to take over %s: it exists without the label %s=%s, so it was not created by this "
+            "collection; nothing was changed. Rename the collection's object (see docs/roles.md), remove yours, "
+            "or %s to take it over (it is then overwritten and removed by cleanup)."
+            % (who, ", ".join(refused), MANAGED_BY_KEY, MANAGED_BY, remedy))
+
+
 # Objects Kubernetes or Istio create in every namespace by themselves: not the user's, not ours.
 _GENERATED = {
     ("ServiceAccount", "default"),

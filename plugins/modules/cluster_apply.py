@@ -13,18 +13,25 @@ module: cluster_apply
 short_description: Server-side apply a list of Kubernetes manifests in one call, writing only what changes
 version_added: 0.2.0
 description:
-  - Applies the manifests of O(objects), in the given order, with Kubernetes server-side apply (a C(PATCH) of
+  - Applies the manifests of O(objects) with Kubernetes server-side apply (a C(PATCH) of
     type C(application/apply-patch+yaml) with O(field_manager) and C(force=true)), over one connection, with the
     Python standard library only (no C(kubernetes) client import, which costs about half a second per task).
-  - Idempotent without writing, each object is read and dry-run applied (C(dryRun=All)) first; only an
+  - Every object is read before any is written (a C(GET) each, or one paged C(LIST) for several objects of one
+    kind in one namespace). With O(guard), the ownership rule of the collection judges them all first, and one
+    object of someone else's fails the call before any write.
+  - Idempotent without writing, each existing object is dry-run applied (C(dryRun=All)); only an
     object that does not exist or whose dry-run result differs from the live object is written. The comparison
     leaves out C(status) and the metadata the API server rewrites on every write (C(managedFields),
     C(resourceVersion), C(generation), C(uid), C(creationTimestamp)).
+  - Cluster-scoped objects (Namespaces, CRDs) are applied first, in the given order. Eight or more namespaced
+    objects are then applied over four connections side by side; fewer, in the given order on one connection.
+    RV(objects) is always in the given order.
   - When the task runs on the controller (connection C(local), or delegated to C(localhost)), the action
     plugin of the same name applies from the controller's own process (no module is shipped or started);
     otherwise this module runs on the target. Both give the same result.
   - The first failure stops the task; the message names the object (kind, namespace/name), the cause (an
-    admission webhook's denial as the webhook worded it, a 403's verb and resource), and what was applied before it.
+    admission webhook's denial as the webhook worded it, a 403's verb and resource), and what was applied before it
+    (a failure while reading writes nothing).
   - The module never deletes; use M(kubernetes.core.k8s) with C(state=absent) for that.
 author:
   - homelab platform engineers (!UNKNOWN)
@@ -41,6 +48,28 @@ options:
       - The field manager of the applies; it owns the fields the manifests set.
     type: str
     default: homelab.istio_egress
+  guard:
+    description:
+      - Refuse to take over someone else's objects. An existing object of the same kind, namespace and name that
+        lacks the label C(app.kubernetes.io/managed-by=homelab.istio_egress) was not created by this collection;
+        the call then fails with one sentence naming it and writes nothing, also in check mode (unless O(adopt)).
+      - Every manifest must then carry that label, or the next run would refuse what this one writes.
+      - Off by default, as for any apply module; the collection's roles always turn it on.
+      - RV(plan) and RV(msg) then say per object what the call does (create, update, unchanged, adopt, refuse).
+    type: bool
+    default: false
+  adopt:
+    description:
+      - With O(guard), take over the objects that lack the label instead of refusing them; they are written with
+        the labels of the manifests (and a warning names them). Only valid with O(guard=true).
+    type: bool
+    default: false
+  owner_role:
+    description:
+      - Who applies, in the messages of O(guard) (the collection's role, such as V(egress_routes)); the refusal
+        names it and its remedy C(<owner_role>_adopt=true). Without it the messages say C(cluster_apply) and
+        O(adopt).
+    type: str
 extends_documentation_fragment:
   - homelab.istio_egress.kube_auth
   - homelab.istio_egress.kube_request
@@ -74,6 +103,13 @@ EXAMPLES = r"""
 - name: Objects rendered from a multi-document template
   homelab.istio_egress.cluster_apply:
     objects: "{{ lookup('ansible.builtin.template', 'routes.yaml.j2') | ansible.builtin.from_yaml_all | list }}"
+
+- name: The collection's objects, refusing someone else's of the same names (as the roles do)
+  homelab.istio_egress.cluster_apply:
+    objects: "{{ lookup('ansible.builtin.template', 'routes.yaml.j2') | ansible.builtin.from_yaml_all | list }}"
+    guard: true
+    adopt: "{{ egress_routes_adopt | bool }}"
+    owner_role: egress_routes
 """
 
 RETURN = r"""
@@ -96,6 +132,21 @@ diff:
   elements: dict
   sample: [{before: {}, after: {apiVersion: v1, kind: Namespace, metadata: {name: mesh-test}},
             before_header: "Namespace mesh-test (live)", after_header: "Namespace mesh-test (applied)"}]
+plan:
+  description:
+    - With O(guard), what the call does to each object, in order; C(action) is V(create), V(update),
+      V(unchanged), V(adopt) or V(refuse) (what a real run would do, in check mode). C(summary) says it in words.
+    - In diff mode the plan is also the first item of C(diff), so C(--diff) prints it when the task is changed
+      (Ansible prints no diff for an unchanged task; RV(msg) still carries it).
+  returned: when guard is true and the objects could be read
+  type: dict
+  sample: {entries: [{id: Gateway mesh-test/istio-egressgateway, action: adopt}],
+           summary: "would adopt (take over, not labelled by the collection) Gateway mesh-test/istio-egressgateway"}
+msg:
+  description: With O(guard), the plan in one sentence, headed by O(owner_role); on failure, what failed.
+  returned: when guard is true, and on failure
+  type: str
+  sample: egress_routes would create ServiceEntry mesh-test/httpbin-ext; leaves unchanged Gateway mesh-test/istio-egressgateway.
 connection:
   description: The API server URL and kubeconfig context used.
   returned: when the connection settings could be read

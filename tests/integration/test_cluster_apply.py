@@ -9,7 +9,10 @@ kube-apiserver and istiod's validating webhook.
 - an invalid VirtualService gives istiod's webhook message, naming the object;
 - a ServiceAccount that may read but not patch gets "forbidden: patch ...";
 - objects created by kubernetes.core.k8s (client-side) are adopted without a write or a change;
-- the module form (on a remote target) gives the same result as the action plugin.
+- the module form (on a remote target) gives the same result as the action plugin;
+- the ownership guard: someone else's ConfigMap among twelve objects of one call (read by LIST) is
+  refused, in check mode and in a real run, and nothing of the call is written; with adopt it is
+  taken over and labelled, and the writes go through the pool.
 """
 
 import json
@@ -31,12 +34,12 @@ def ns(plane):
     plane.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)
 
 
-def _apply(plane, tmp_path, objects, check=False, diff=False, kubeconfig=None, context=None):
+def _apply(plane, tmp_path, objects, check=False, diff=False, kubeconfig=None, context=None, **extra):
     out = tmp_path / ("result-%s.json" % uuid.uuid4().hex[:6])
-    run = run_playbook(PLAYBOOK, {"apply_objects": objects, "apply_out": str(out),
-                                  "apply_kubeconfig": kubeconfig or plane.kubeconfig,
-                                  "apply_context": context or plane.context},
-                       check=check, diff=diff, timeout=300)
+    values = {"apply_objects": objects, "apply_out": str(out), "apply_kubeconfig": kubeconfig or plane.kubeconfig,
+              "apply_context": context or plane.context}
+    values.update(("apply_%s" % key, value) for key, value in extra.items())
+    run = run_playbook(PLAYBOOK, values, check=check, diff=diff, timeout=300)
     assert out.exists(), run.summary()
     return json.loads(out.read_text()), run
 
@@ -189,3 +192,62 @@ def test_module_form_gives_the_same_result(plane, tmp_path, ns):
     result = json.loads(proc.stdout)
     assert result["in_controller"] is False and result["changed"] is False, proc.stdout + proc.stderr
     assert _actions(result) == ["unchanged"] * 3
+
+
+OWNED = {"app.kubernetes.io/managed-by": "homelab.istio_egress", "app.kubernetes.io/part-of": "istio-egress",
+         "istio-egress.homelab/role": "test_client"}
+
+
+def test_guard_refuses_someone_elses_object_among_many_and_writes_nothing(plane, tmp_path, ns):
+    plane.kubectl("create", "namespace", ns)
+    plane.kubectl("create", "configmap", "cm-05", "-n", ns, "--from-literal=user=data")
+    user = plane.kubectl_json("get", "configmap", "cm-05", "-n", ns)
+    objects = [{"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "cm-%02d" % n, "namespace": ns, "labels": OWNED}, "data": {"k": str(n)}}
+               for n in range(12)]
+
+    def names():
+        return sorted(c["metadata"]["name"] for c in plane.kubectl_json("get", "configmap", "-n", ns)["items"]
+                      if c["metadata"]["name"].startswith("cm-"))
+
+    refusal = ("test_client refuses to take over ConfigMap %s/cm-05: it exists without the label "
+               "app.kubernetes.io/managed-by=homelab.istio_egress, so it was not created by this collection; "
+               "nothing was changed." % ns)
+    for check in (True, False):
+        result, run = _apply(plane, tmp_path, objects, check=check, diff=check, guard=True, owner_role="test_client")
+        assert result["failed"] is True and result["msg"].startswith(refusal), run.summary()
+        assert "set test_client_adopt=true" in result["msg"]
+        assert result["objects"] == [] and result["changed"] is False
+        assert [e["action"] for e in result["plan"]["entries"]] == ["create"] * 5 + ["refuse"] + ["create"] * 6
+        # Every other object of the call is still absent, and the user's is as it was.
+        assert names() == ["cm-05"], run.summary()
+        assert plane.kubectl_json("get", "configmap", "cm-05", "-n", ns)["metadata"]["resourceVersion"] == \
+            user["metadata"]["resourceVersion"]
+
+    # A manifest without the label is refused as input when the guard is on.
+    result, run = _apply(plane, tmp_path, [dict(objects[0], metadata={"name": "cm-00", "namespace": ns})], guard=True)
+    assert result["msg"].startswith("objects[0].metadata.labels is None: expected app.kubernetes.io/managed-by="), \
+        run.summary()
+
+    # adopt: the user's object is taken over (labelled), the others created, in the given order.
+    result, run = _apply(plane, tmp_path, objects, diff=True, guard=True, adopt=True, owner_role="test_client")
+    assert result.get("failed") is not True, run.summary()
+    assert _actions(result) == ["created"] * 5 + ["updated"] + ["created"] * 6
+    assert [o["name"] for o in result["objects"]] == ["cm-%02d" % n for n in range(12)]
+    assert result["plan"]["entries"][5] == {"id": "ConfigMap %s/cm-05" % ns, "action": "adopt"}
+    assert "would adopt (take over, not labelled by the collection) ConfigMap %s/cm-05" % ns in result["msg"]
+    assert result["warnings"] == [result["msg"]]
+    assert result["diff"][0] == {"prepared": result["msg"]}
+    assert "test_client would create ConfigMap" in run.stdout, run.summary()
+    adopted = plane.kubectl_json("get", "configmap", "cm-05", "-n", ns)
+    assert adopted["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "homelab.istio_egress"
+    # Server-side apply takes the fields it sets; the field kubectl create set stays (docs/cluster_apply.md Limits).
+    assert adopted["data"] == {"k": "5", "user": "data"}
+    assert names() == ["cm-%02d" % n for n in range(12)]
+
+    # The re-run: one LIST instead of twelve GETs, twelve dry-runs, nothing written.
+    again, run = _apply(plane, tmp_path, objects, guard=True, owner_role="test_client")
+    assert _actions(again) == ["unchanged"] * 12 and again["changed"] is False, run.summary()
+    unchanged = ", ".join("ConfigMap %s/cm-%02d" % (ns, n) for n in range(12))
+    assert again["msg"] == "test_client leaves unchanged %s." % unchanged
+    assert again["requests"] <= 1 + 1 + 12 + 1, again["requests"]

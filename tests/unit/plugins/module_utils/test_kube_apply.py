@@ -132,3 +132,68 @@ def test_summary():
     assert ka.summary([ka.object_result(entry, "unchanged")]) is False
     assert ka.summary([ka.object_result(entry, "unchanged"), ka.object_result(entry, "created")]) is True
     assert ka.summary([]) is False
+
+
+OWNED = {"app.kubernetes.io/managed-by": "homelab.istio_egress"}
+
+
+def _owned(obj, name=None):
+    meta = dict(obj["metadata"], labels=OWNED)
+    if name:
+        meta["name"] = name
+    return dict(obj, metadata=meta)
+
+
+def test_guard_options_are_checked_before_any_request():
+    entries = ka.validate_objects([_owned(NS), _owned(CM)])
+    assert ka.validate_guard(entries, True, False, "egress_routes") == (True, False, "egress_routes")
+    assert ka.validate_guard(entries, False, False, None) == (False, False, None)
+    with pytest.raises(ka.ApplyInputError, match=r"^adopt is True: expected false while guard is false"):
+        ka.validate_guard(entries, False, True, None)
+    with pytest.raises(ka.ApplyInputError, match=r"^owner_role is 'Egress Routes': expected a role name"):
+        ka.validate_guard(entries, True, False, "Egress Routes")
+    # A manifest without the collection's label would be refused by the next run: refused now.
+    unlabelled = ka.validate_objects([_owned(NS), CM])
+    with pytest.raises(ka.ApplyInputError, match=r"^objects\[1\]\.metadata\.labels is None: expected "
+                                                 r"app\.kubernetes\.io/managed-by=homelab\.istio_egress with guard"):
+        ka.validate_guard(unlabelled, True, False, None)
+    assert ka.validate_guard(unlabelled, False, False, None) == (False, False, None)
+
+
+def test_guard_plan_uses_the_ownership_rule_on_listed_items():
+    entries = ka.validate_objects([_owned(NS), _owned(CM), _owned(CM, "other"), _owned(CM, "new")])
+    # List items carry no apiVersion/kind; the plan keys them from the entries.
+    theirs = {"metadata": {"name": "other", "namespace": "mesh-test"}, "data": {}}
+    ours = {"metadata": {"name": "cm", "namespace": "mesh-test", "labels": OWNED}, "data": {"k": "1"}}
+    lives = [_live(_owned(NS)), ours, theirs, None]
+    plan = ka.guard_plan(entries, lives, adopt=False)
+    assert [e["action"] for e in plan["entries"]] == ["unchanged", "unchanged", "refuse", "create"]
+    assert plan["refused"] == ["ConfigMap mesh-test/other"]
+    adopted = ka.guard_plan(entries, lives, adopt=True)
+    assert [e["action"] for e in adopted["entries"]] == ["unchanged", "unchanged", "adopt", "create"]
+
+
+def test_applied_plan_takes_the_dry_run_word_and_keeps_adopt():
+    entries = ka.validate_objects([_owned(NS), _owned(CM), _owned(CM, "other"), _owned(CM, "later")])
+    plan = ka.guard_plan(entries, [_live(_owned(NS)), _live(_owned(CM)), {"metadata": {"name": "other",
+                                                                                       "namespace": "mesh-test"}}, None],
+                         adopt=True)
+    # The ownership rule's guess (unchanged) yields to the dry-run (updated); None: not applied.
+    shown = ka.applied_plan(plan, ["unchanged", "updated", "updated", None])
+    assert [e["action"] for e in shown["entries"]] == ["unchanged", "update", "adopt", "create"]
+    assert shown["summary"] == ("would create ConfigMap mesh-test/later; would change ConfigMap mesh-test/cm; would adopt "
+                                "(take over, not labelled by the collection) ConfigMap mesh-test/other; leaves "
+                                "unchanged Namespace mesh-test")
+    assert ka.plan_text(shown, "test_client").startswith("test_client would create ConfigMap mesh-test/later; ")
+    assert ka.plan_text(shown).startswith("cluster_apply would create") and ka.plan_text(shown).endswith(".")
+
+
+def test_failure_sentences_while_reading_and_in_the_pool():
+    entry = ka.validate_objects([CM])[0]
+    assert ka.read_failure_message(entry, "reading it", "forbidden: get configmaps in namespace mesh-test") == (
+        "ConfigMap mesh-test/cm (objects[0]): reading it failed: forbidden: get configmaps in namespace mesh-test; "
+        "nothing was written (every object is read before any write)")
+    done = [ka.object_result(ka.validate_objects([NS])[0], "created")]
+    pooled = ka.failure_message(entry, "applying", WEBHOOK, done, parallel=True)
+    assert pooled.endswith("already applied: Namespace mesh-test (created) (the objects not listed were not applied)")
+    assert ka.failure_message(entry, "applying", WEBHOOK, done).endswith("(the objects after it were not applied)")

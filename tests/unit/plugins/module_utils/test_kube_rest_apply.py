@@ -51,6 +51,16 @@ class FakeServer(object):
                     return self._send(200, CORE)
                 if path in fake.store:
                     return self._send(200, fake.store[path])
+                if path.endswith("/configmaps"):
+                    # A LIST, paged by limit/continue (continue = offset) as kube-apiserver pages it.
+                    query = dict(p.split("=", 1) for p in self.path.partition("?")[2].split("&") if p)
+                    names = sorted(k for k in fake.store if k.startswith(path + "/"))
+                    start = int(query.get("continue", 0))
+                    end = start + int(query.get("limit", len(names) or 1))
+                    items = [{k: v for k, v in fake.store[n].items() if k not in ("apiVersion", "kind")}
+                             for n in names[start:end]]
+                    return self._send(200, {"kind": "ConfigMapList", "apiVersion": "v1", "items": items,
+                                            "metadata": {"continue": str(end) if end < len(names) else ""}})
                 return self._send(404, {"kind": "Status", "code": 404, "message": "not found"})
 
             def do_PATCH(self):
@@ -82,10 +92,12 @@ class FakeServer(object):
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def apply(self, objects, check_mode=False, diff=False):
+    def apply(self, objects, check_mode=False, diff=False, **options):
         self.writes, self.requests = [], []
-        return call({"objects": objects, "timeout": 5, "field_manager": "homelab.istio_egress", "api_host": self.url,
-                     "api_key": "t"}, in_controller=True, check_mode=check_mode, diff=diff, environ={})
+        params = {"objects": objects, "timeout": 5, "field_manager": "homelab.istio_egress", "api_host": self.url,
+                  "api_key": "t", "guard": False, "adopt": False, "owner_role": None}
+        params.update(options)
+        return call(params, in_controller=True, check_mode=check_mode, diff=diff, environ={})
 
 
 @pytest.fixture
@@ -158,3 +170,103 @@ def test_bad_input_fails_before_any_request(fake):
                       "msg": "objects is 'kind: Namespace': expected a list of manifests (dicts), not text: parse a "
                              "rendered template with ansible.builtin.from_yaml or from_yaml_all"}
     assert fake.requests == []
+
+
+OWNED = {"app.kubernetes.io/managed-by": "homelab.istio_egress"}
+
+
+def _cms(count, labels=None):
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": dict(
+        {"name": "cm-%02d" % n, "namespace": "mesh-test"}, **({"labels": labels} if labels else {})),
+        "data": {"k": str(n)}} for n in range(count)]
+
+
+def _gets(fake):
+    return [r[1] for r in fake.requests if r[0] == "GET" and r[1] != "/api/v1"]
+
+
+def test_guard_refuses_someone_elses_object_among_many_and_writes_nothing(fake):
+    mine = [dict(NS, metadata=dict(NS["metadata"], labels=OWNED))] + _cms(12, OWNED)
+    fake.apply([mine[0], dict(_cms(12)[5], data={"user": "data"})])
+    for check_mode in (True, False):
+        result = fake.apply(mine, check_mode=check_mode, diff=True, guard=True, owner_role="test_client")
+        assert result["failed"] is True
+        assert result["msg"].startswith("test_client refuses to take over ConfigMap mesh-test/cm-05: it exists without "
+                                        "the label app.kubernetes.io/managed-by=homelab.istio_egress")
+        # Not a write, not even a dry-run: the call was judged before any.
+        assert fake.writes == [] and not [r for r in fake.requests if r[0] == "PATCH"]
+        assert result["objects"] == [] and result["changed"] is False
+        assert [e["action"] for e in result["plan"]["entries"]] == ["unchanged"] + ["create"] * 5 + ["refuse"] + \
+            ["create"] * 6
+        assert result["diff"][0]["prepared"].startswith("test_client would create ConfigMap mesh-test/cm-00")
+
+
+def test_guard_adopts_when_asked_and_warns(fake):
+    fake.apply([NS, dict(CM, data={"user": "data"})])
+    result = fake.apply([dict(CM, metadata=dict(CM["metadata"], labels=OWNED))], guard=True, adopt=True)
+    assert _actions(result) == ["updated"] and fake.writes == ["/api/v1/namespaces/mesh-test/configmaps/cm"]
+    assert result["msg"] == ("cluster_apply would adopt (take over, not labelled by the collection) "
+                             "ConfigMap mesh-test/cm.")
+    assert result["warnings"] == [result["msg"]]
+    again = fake.apply([dict(CM, metadata=dict(CM["metadata"], labels=OWNED))], guard=True)
+    assert _actions(again) == ["unchanged"] and "warnings" not in again
+    assert again["msg"] == "cluster_apply leaves unchanged ConfigMap mesh-test/cm."
+
+
+def test_without_guard_someone_elses_object_is_applied_as_before(fake):
+    fake.apply([NS, CM])
+    result = fake.apply([dict(CM, data={"k": "2"})])
+    assert _actions(result) == ["updated"] and "plan" not in result and "msg" not in result
+
+
+def test_many_objects_of_one_kind_are_read_with_one_list(fake):
+    fake.apply([NS] + _cms(3))
+    result = fake.apply([NS] + _cms(10))
+    assert _actions(result) == ["unchanged"] + ["unchanged"] * 3 + ["created"] * 7
+    assert _gets(fake) == ["/api/v1/namespaces/mesh-test", "/api/v1/namespaces/mesh-test/configmaps?limit=500"]
+    # Fewer than LIST_MIN of the kind: a GET each.
+    fake.apply([NS] + _cms(2))
+    assert _gets(fake) == ["/api/v1/namespaces/mesh-test", "/api/v1/namespaces/mesh-test/configmaps/cm-00",
+                           "/api/v1/namespaces/mesh-test/configmaps/cm-01"]
+
+
+def test_a_list_not_read_to_its_end_proves_no_absence(fake, monkeypatch):
+    from ansible_collections.homelab.istio_egress.plugins.module_utils import kube_rest, kube_rest_apply
+    fake.apply([NS] + _cms(10))
+    monkeypatch.setattr(kube_rest, "PAGE_LIMIT", 2)
+    monkeypatch.setattr(kube_rest_apply, "LIST_MAX_PAGES", 2)
+    wanted = _cms(10) + [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "zz", "namespace": "mesh-test"}}]
+    result = fake.apply(wanted, check_mode=True)
+    assert _actions(result) == ["unchanged"] * 10 + ["created"]
+    gets = _gets(fake)
+    lists = [g for g in gets if "configmaps?" in g]
+    assert lists == ["/api/v1/namespaces/mesh-test/configmaps?limit=2",
+                     "/api/v1/namespaces/mesh-test/configmaps?limit=2&continue=2"]
+    # cm-00..03 were seen in the two pages; every other object is read by name, the absent one too.
+    assert sorted(g.rsplit("/", 1)[1] for g in gets if "?" not in g) == ["cm-%02d" % n for n in range(4, 10)] + ["zz"]
+
+
+def test_the_pool_writes_in_parallel_and_reports_in_order(fake):
+    result = fake.apply([NS] + _cms(12), diff=True)
+    assert _actions(result) == ["created"] * 13
+    assert [o["name"] for o in result["objects"]] == ["mesh-test"] + ["cm-%02d" % n for n in range(12)]
+    assert [d["after_header"] for d in result["diff"]][:2] == ["Namespace mesh-test (applied)",
+                                                               "ConfigMap mesh-test/cm-00 (applied)"]
+    # The Namespace first, before any object in it.
+    assert fake.writes[0] == "/api/v1/namespaces/mesh-test" and len(fake.writes) == 13
+    # discovery, the Namespace's GET (absent: its objects are not read), its create, 12 creates
+    assert result["requests"] == 1 + 1 + 1 + 12
+
+
+def test_the_pool_reports_the_first_failure_and_what_was_applied(fake):
+    fake.apply([NS])
+    fake.deny["/api/v1/namespaces/mesh-test/configmaps/cm-07"] = (400, WEBHOOK)
+    fake.deny["/api/v1/namespaces/mesh-test/configmaps/cm-09"] = (400, WEBHOOK)
+    result = fake.apply([NS] + _cms(12))
+    assert result["failed"] is True and result["cause"] == WEBHOOK
+    assert result["msg"].startswith("ConfigMap mesh-test/cm-07 (objects[8]): applying failed: %s; already applied: "
+                                    "Namespace mesh-test (unchanged)" % WEBHOOK)
+    assert result["msg"].endswith("(the objects not listed were not applied)")
+    applied = [o["name"] for o in result["objects"]]
+    assert "cm-07" not in applied and "cm-09" not in applied and applied[1:] == sorted(applied[1:])
+    assert all(path in fake.writes for path in ("/api/v1/namespaces/mesh-test/configmaps/%s" % n for n in applied[1:]))

@@ -125,3 +125,15 @@ def test_ownership_labels_are_valid_kubernetes_labels():
 
     for role in o.ROLES:
         assert rules.label_problems(o.ownership_labels(role), "ownership labels") == []
+
+
+def test_refusal_message_names_objects_label_nothing_changed_and_remedy():
+    text = o.refusal_message(["Gateway mesh-test/istio-egressgateway", "Sidecar mesh-test/default"], "egress_routes")
+    assert text.startswith("egress_routes refuses to take over Gateway mesh-test/istio-egressgateway, Sidecar "
+                           "mesh-test/default: it exists without the label app.kubernetes.io/managed-by="
+                           "homelab.istio_egress, so it was not created by this collection; nothing was changed.")
+    assert "set egress_routes_adopt=true to take it over" in text
+    # Without a role: cluster_apply's own option is the remedy.
+    bare = o.refusal_message(["ConfigMap a/b"])
+    assert bare.startswith("cluster_apply refuses to take over ConfigMap a/b: ")
+    assert "set the option adopt to true" in bare and "_adopt=true" not in bare

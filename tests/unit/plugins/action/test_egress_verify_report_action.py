@@ -45,24 +45,7 @@ PLAYBOOK = """
   vars:
     facts: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
   tasks:
-    - name: write
-      homelab.istio_egress.egress_verify_report:
-        facts: "{{ facts }}"
-        dest: "{{ out }}/written"
-    - name: again
-      homelab.istio_egress.egress_verify_report:
-        facts: "{{ facts }}"
-        dest: "{{ out }}/written"
-    - name: check mode
-      homelab.istio_egress.egress_verify_report:
-        facts: "{{ facts }}"
-        dest: "{{ out }}/check"
-        return_markdown: true
-      check_mode: true
-    - name: bad facts
-      homelab.istio_egress.egress_verify_report:
-        facts: {settings: {hosts: [{host: a.example, port: 70000}]}}
-      ignore_errors: true
+""" + _MODULE_TEST.REPORT_TASKS.lstrip("\n") + """
     - name: delegated
       homelab.istio_egress.egress_verify_report:
         facts: "{{ facts }}"

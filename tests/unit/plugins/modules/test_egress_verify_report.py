@@ -28,13 +28,9 @@ from ansible_env import ansible_env
 
 JSON_ENV = "ANSIBLE_PIPELINING=1"
 
-PLAYBOOK = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    facts: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
-  tasks:
+# The report's tasks, also run by tests/unit/plugins/action/test_egress_verify_report_action.py
+# on a host whose connection is not local.
+REPORT_TASKS = """
     - name: write
       homelab.istio_egress.egress_verify_report:
         facts: "{{ facts }}"
@@ -54,6 +50,15 @@ PLAYBOOK = """
         facts: {settings: {hosts: [{host: a.example, port: 70000}]}}
       ignore_errors: true
 """
+
+PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    facts: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
+  tasks:
+""" + REPORT_TASKS.lstrip("\n")
 
 
 def _quote(arg):

@@ -7,7 +7,8 @@ Reads by name and selector, a kind that is not served, discovery, waits met and 
 causes of a 401 (a bad token), a 403 (a ServiceAccount without rights, token minted as
 test_rbac.py does) and a timeout (a silent server), module_defaults reaching the action plugin,
 a kubeconfig user with an exec plugin (the kubernetes client's loader), and the module form
-(_execute_module) through a connection that is not local (connection_plugins/local_relay.py).
+(_execute_module) through a connection that is not local
+(tests/unit/plugins/action/connection_plugins/local_relay.py).
 """
 
 import json
@@ -19,6 +20,8 @@ import pytest
 from plane_helpers import SilentServer, ansible_playbook, collections_path, plane_kubeconfig, write_kubeconfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The test connection plugin "local_relay", shared with the unit tests of the action plugins.
+RELAY_PLUGINS = os.path.join(HERE, "..", "unit", "plugins", "action", "connection_plugins")
 
 NS = "cluster-read-test"
 
@@ -32,7 +35,7 @@ def _play(tmp_path, tasks, module_defaults=None, hosts="localhost", inventory="l
     path = tmp_path / "play.yml"
     path.write_text(json.dumps([play]))
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CONNECTION_PLUGINS=os.path.join(HERE, "connection_plugins"),
+               ANSIBLE_CONNECTION_PLUGINS=RELAY_PLUGINS,
                ANSIBLE_COLLECTIONS_PATH=collections_path(), HOME=str(tmp_path))
     env.pop("KUBECONFIG", None)  # the connection must come from the task or its module_defaults
     env.update(extra_env or {})

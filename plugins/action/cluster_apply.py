@@ -16,6 +16,7 @@ from ansible_collections.homelab.istio_egress.plugins.plugin_utils.controller_fi
 
 class ActionModule(ControllerFirstAction):
     MODULE = "homelab.istio_egress.cluster_apply"
+    OPAQUE_OPTIONS = ("objects",)  # raw; kube_apply.validate_objects checks it
 
     def argument_spec(self):
         return argument_spec()

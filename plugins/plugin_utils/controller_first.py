@@ -30,6 +30,11 @@ class ControllerFirstAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     MODULE = None
+    # Options of type raw the engine validates itself (cluster_apply's objects). ansible-core's
+    # argument validation deep-copies every value it is given, and a rendered list of 300 tagged
+    # manifests costs about a second to copy (docs/dev/bench_site.md): such an option is validated
+    # for presence with a placeholder and handed to the engine as the task gave it.
+    OPAQUE_OPTIONS = ()
 
     def argument_spec(self):
         raise NotImplementedError
@@ -49,6 +54,20 @@ class ControllerFirstAction(ActionBase):
         """Whether the engine runs here (hook: a subclass may ask for more than a local target)."""
         return runs_in_controller(self.connection_name(), self._task.delegate_to)
 
+    def validated_params(self):
+        """The task's arguments checked against argument_spec(); OPAQUE_OPTIONS are not copied."""
+        args = self._task.args
+        opaque = {key: args[key] for key in self.OPAQUE_OPTIONS if key in args}
+        if not opaque:
+            return self.validate_argument_spec(argument_spec=self.argument_spec())[1]
+        self._task.args = dict(args, **dict.fromkeys(opaque, True))
+        try:
+            params = self.validate_argument_spec(argument_spec=self.argument_spec())[1]
+        finally:
+            self._task.args = args
+        params.update(opaque)
+        return params
+
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
         result = super(ControllerFirstAction, self).run(tmp, task_vars)
@@ -59,7 +78,7 @@ class ControllerFirstAction(ActionBase):
             result["in_controller"] = False
             return result
         # Raises AnsibleActionFail with the module's wording for unknown or mistyped options.
-        _validation, params = self.validate_argument_spec(argument_spec=self.argument_spec())
+        params = self.validated_params()
         deadline = time.monotonic() + self._task.timeout if self._task.timeout else None
         result.update(self.run_engine(params, deadline))
         return result

@@ -67,13 +67,6 @@ def _text(value):
     return "" if value is None else str(value)
 
 
-def _json(value):
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
 def _list(value):
     return list(value) if isinstance(value, (list, tuple)) else []
 
@@ -167,7 +160,7 @@ def egress_gateway_input_problems(v):
             and all(_matches(_PORT_NAME, n) for n in names)):
         problems.append("egress_gateway_service_ports must list ports with unique DNS-label names (at most 15 "
                         "characters) and unique port numbers, port and targetPort between 1 and 65535; got %s."
-                        % _json(ports))
+                        % rules.show_value(ports))
 
     replicas = _int(v.get("egress_gateway_replicas"))
     if replicas < 1 or (_bool(v.get("egress_gateway_ha_enabled")) and replicas < 2):
@@ -203,7 +196,7 @@ def test_client_input_problems(v):
     if v.get("test_client_state", "present") == "present" and not sidecar_injection_on(labels):
         problems.append("test_client_namespace_labels %s do not turn sidecar injection on: add istio-injection: "
                         "enabled (guide §4.1) or istio.io/rev: <revision>. Without a sidecar the mesh cannot "
-                        "steer the client's egress." % _json(labels))
+                        "steer the client's egress." % rules.show_value(labels))
     return problems
 
 
@@ -249,8 +242,8 @@ def registry_only_input_problems(v):
     if root in namespaces:
         failed.append("registry_only_namespaces must not contain the root namespace '%s' (a Sidecar there is "
                       "mesh-wide: use registry_only_mesh_wide=true instead)" % _text(root))
-    if len({_json(n) for n in namespaces}) != len(namespaces):
-        failed.append("registry_only_namespaces %s lists a namespace twice" % _json(namespaces))
+    if len({rules.show_value(n) for n in namespaces}) != len(namespaces):
+        failed.append("registry_only_namespaces %s lists a namespace twice" % rules.show_value(namespaces))
     names = (v.get("registry_only_sidecar_name"), root, v.get("registry_only_istiod_release_name"))
     if not all(rules.is_dns1123_label(n) for n in names):
         failed.append("registry_only_sidecar_name '%s', registry_only_istiod_namespace '%s' and "
@@ -290,21 +283,21 @@ def calico_policy_input_problems(v):
     if not ports or not all(_in_range(p) for p in ports):
         failed.append("calico_policy_gateway_target_ports (%s) must list the gateway pods' target ports, 1-65535 (they "
                       "derive from egress_gateway_service_ports: set that, or list them)"
-                      % _json(v.get("calico_policy_gateway_target_ports")))
+                      % rules.show_value(v.get("calico_policy_gateway_target_ports")))
     if not _in_range(v.get("calico_policy_istiod_port")):
         failed.append("calico_policy_istiod_port (%s) must be between 1 and 65535" % _text(v.get("calico_policy_istiod_port")))
     nets = [v.get("calico_policy_pod_cidr")] + _list(v.get("calico_policy_extra_allowed_nets"))
     bad = [n for n in nets if not _matches(_CIDR, n)]
     if bad:
         failed.append("calico_policy_pod_cidr / calico_policy_extra_allowed_nets %s must be IPv4 CIDRs such as "
-                      "10.233.64.0/18" % _json(bad))
+                      "10.233.64.0/18" % rules.show_value(bad))
     dns_ip = _text(v.get("calico_policy_nodelocaldns_ip"))
     if dns_ip and not _matches(_IPV4, dns_ip):
         failed.append("calico_policy_nodelocaldns_ip '%s' must be an IPv4 address or empty" % dns_ip)
     apiserver = _list(v.get("calico_policy_apiserver_nets"))
     if [n for n in apiserver if not (_matches(_CIDR, _text(n)) or _matches(_IPV4, _text(n)))]:
         failed.append("calico_policy_apiserver_nets %s must list IPv4 addresses or CIDRs of the API server (or be "
-                      "empty to read them from Service default/kubernetes)" % _json(v.get("calico_policy_apiserver_nets")))
+                      "empty to read them from Service default/kubernetes)" % rules.show_value(v.get("calico_policy_apiserver_nets")))
     if not _in_range(v.get("calico_policy_apiserver_port")):
         failed.append("calico_policy_apiserver_port (%s) must be between 1 and 65535"
                       % _text(v.get("calico_policy_apiserver_port")))

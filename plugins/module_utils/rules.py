@@ -44,7 +44,7 @@ class RulesError(ValueError):
     """A value the rules cannot read at all (not a list where one is needed); one sentence."""
 
 
-def _show(value):
+def show_value(value):
     """A value as the user wrote it, quoted so an empty or odd string is visible."""
     try:
         return json.dumps(value)
@@ -82,7 +82,7 @@ def namespace_problems(values, variable, forbid_system=False, extra_forbidden=()
     bad = [v for v in items if not is_dns1123_label(v)]
     if bad:
         problems.append("%s has %s, which %s not a DNS-1123 label (lowercase letters, digits and '-', "
-                        "at most 63 characters)" % (variable, ", ".join(_show(v) for v in bad),
+                        "at most 63 characters)" % (variable, ", ".join(show_value(v) for v in bad),
                                                     "is" if len(bad) == 1 else "are"))
     if forbid_system:
         protected = list(SYSTEM_NAMESPACES) + [v for v in extra_forbidden if v not in SYSTEM_NAMESPACES]
@@ -96,21 +96,21 @@ def namespace_problems(values, variable, forbid_system=False, extra_forbidden=()
 def label_problems(labels, variable, allow_empty=False):
     """Sentences about a label map whose keys or values are not valid Kubernetes labels."""
     if not isinstance(labels, dict):
-        return ["%s must be a map of label keys to string values, got %s" % (variable, _show(labels))]
+        return ["%s must be a map of label keys to string values, got %s" % (variable, show_value(labels))]
     if not labels and not allow_empty:
         return ["%s must not be empty" % variable]
     problems = []
     for key, value in labels.items():
         if not is_label_key(key):
             problems.append("%s key %s is not a valid label key ([prefix/]name, letters, digits, '-', '_', '.')"
-                            % (variable, _show(key)))
+                            % (variable, show_value(key)))
         if not isinstance(value, str):
             problems.append("%s value %s of %s must be a string (quote values YAML reads as numbers or booleans)"
-                            % (variable, _show(value), key))
+                            % (variable, show_value(value), key))
         elif not is_label_value(value):
             problems.append("%s value %s of %s is not a valid label value (at most 63 of letters, digits, '-', "
                             "'_', '.', starting and ending alphanumeric; no ',', '=', '!', spaces or quotes)"
-                            % (variable, _show(value), key))
+                            % (variable, show_value(value), key))
     return problems
 
 
@@ -131,7 +131,7 @@ def calico_selector_problems(expression, variable):
     a selector.
     """
     if not isinstance(expression, str) or not expression.strip():
-        return ["%s must be a Calico selector such as k8s-app == 'kube-dns', got %s" % (variable, _show(expression))]
+        return ["%s must be a Calico selector such as k8s-app == 'kube-dns', got %s" % (variable, show_value(expression))]
     for term in expression.split("&&"):
         match = _CALICO_TERM.match(term)
         ok = bool(match)
@@ -141,7 +141,7 @@ def calico_selector_problems(expression, variable):
             ok = is_label_key(match.group("has"))
         if not ok:
             return ["%s %s is not a selector of the form key == 'value' [&& ...] (terms ==, !=, has(key), "
-                    "all() joined by &&, valid label keys and values)" % (variable, _show(expression))]
+                    "all() joined by &&, valid label keys and values)" % (variable, show_value(expression))]
     return []
 
 
@@ -234,7 +234,7 @@ def normalise_hosts(hosts):
     kept as given, so the problem sentence can show it.
     """
     if not isinstance(hosts, (list, tuple)):
-        raise RulesError("the host list must be a list of host names or {host, port} items, got %s" % _show(hosts))
+        raise RulesError("the host list must be a list of host names or {host, port} items, got %s" % show_value(hosts))
     out = []
     for entry in hosts:
         item = entry if isinstance(entry, dict) else {"host": entry}
@@ -263,7 +263,7 @@ def host_list_problems(items, dns_names=True, short_names=True):
     are named after are short DNS labels, and hosts and names are unique (egress_routes).
     """
     if not isinstance(items, (list, tuple)):
-        raise RulesError("the host list must be normalised first (normalise_hosts), got %s" % _show(items))
+        raise RulesError("the host list must be normalised first (normalise_hosts), got %s" % show_value(items))
     if not items:
         return ["the list is empty"]
     problems = []
@@ -283,8 +283,8 @@ def host_list_problems(items, dns_names=True, short_names=True):
         problems.append("port(s) %s are not integers between 1 and 65535" % ", ".join(str(p) for p in bad))
     bad = [i.get("url") for i in items if not isinstance(i.get("url"), str) or not _URL.match(i["url"])]
     if bad:
-        problems.append("url(s) %s are not http(s) URLs" % ", ".join(_show(u) for u in bad))
-    bad = ["%s of %s" % (_show(i["address"]), i.get("host")) for i in items
+        problems.append("url(s) %s are not http(s) URLs" % ", ".join(show_value(u) for u in bad))
+    bad = ["%s of %s" % (show_value(i["address"]), i.get("host")) for i in items
            if "address" in i and not (isinstance(i["address"], str) and _IP_TEXT.match(i["address"]))]
     if bad:
         problems.append("address(es) %s are not IP addresses" % ", ".join(bad))

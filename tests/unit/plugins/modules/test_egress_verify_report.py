@@ -51,14 +51,16 @@ REPORT_TASKS = """
       ignore_errors: true
 """
 
-PLAYBOOK = """
+PLAY_HEAD = """
 - hosts: localhost
   connection: local
   gather_facts: false
   vars:
     facts: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
   tasks:
-""" + REPORT_TASKS.lstrip("\n")
+"""
+
+PLAYBOOK = PLAY_HEAD + REPORT_TASKS.lstrip("\n")
 
 
 def _quote(arg):
@@ -136,14 +138,7 @@ def test_module_through_ansible(tmp_path):
     assert bad["msg"] == ("egress_verify_report: facts.settings.hosts: port 70000 of a.example is outside 1-65535")
 
 
-RELATIVE_PLAYBOOK = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    facts: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
-  tasks:
-    - name: relative
+RELATIVE_PLAYBOOK = PLAY_HEAD + """    - name: relative
       homelab.istio_egress.egress_verify_report:
         facts: "{{ facts }}"
         dest: reports/run-1

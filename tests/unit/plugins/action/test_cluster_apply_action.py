@@ -34,6 +34,7 @@ class _Task(object):
 def _action(args):
     action = ActionModule.__new__(ActionModule)
     action._task = _Task(args)
+    action._load_name = "homelab.istio_egress.cluster_apply"  # ansible-core < 2.19 names the module with it
     return action
 
 
